@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: BSD-3-Clause-Clear
+pragma solidity ^0.8.4;
+
+import {Registry} from "../Registry.sol";
+
+/// @title Coordinated
+/// @notice Restricts functions to the coordinator named by the registry.
+abstract contract Coordinated {
+    /// @notice Thrown when a coordinator-only function is called by anyone else.
+    /// @dev 4-byte selector 0x9ec853e6.
+    error NotCoordinator();
+
+    address private immutable COORDINATOR;
+
+    constructor(Registry registry) {
+        COORDINATOR = registry.COORDINATOR();
+    }
+
+    modifier onlyCoordinator() {
+        if (msg.sender != COORDINATOR) revert NotCoordinator();
+        _;
+    }
+}
