@@ -46,14 +46,22 @@ std::string percent_decode(std::string_view text) {
   return out;
 }
 
+// The body of an error the server produces itself, shaped by options.error_body when set.
+nlohmann::json error_body(const HttpServerOptions& options, http::status status,
+                          std::string message) {
+  if (options.error_body)
+    return options.error_body(status, message);
+  return {{"error", std::move(message)}};
+}
+
 // Sends a JSON error reply that closes the connection; used before a request could be parsed.
-Awaitable<void> reply_and_close(beast::tcp_stream& stream, std::chrono::seconds timeout,
+Awaitable<void> reply_and_close(beast::tcp_stream& stream, const HttpServerOptions& options,
                                 unsigned version, http::status status, std::string message) {
   HttpRequest stub;
   stub.version(version);
-  auto response = json_response(stub, status, {{"error", std::move(message)}});
+  auto response = json_response(stub, status, error_body(options, status, std::move(message)));
   response.keep_alive(false);
-  stream.expires_after(timeout);
+  stream.expires_after(options.read_timeout);
   beast::error_code ignored;
   co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ignored));
 }
@@ -200,7 +208,8 @@ HttpResponse HttpServer::State::route_error(const HttpRequest& request, std::str
   auto found = routes.find(std::string(path));
   if (found == routes.end()) {
     return json_response(request, http::status::not_found,
-                         {{"error", "not found: no route for " + std::string(path)}});
+                         error_body(options, http::status::not_found,
+                                    "not found: no route for " + std::string(path)));
   }
   std::string allowed;
   for (const auto& [verb, handler] : found->second) {
@@ -210,8 +219,9 @@ HttpResponse HttpServer::State::route_error(const HttpRequest& request, std::str
   }
   auto response = json_response(
       request, http::status::method_not_allowed,
-      {{"error", "method " + std::string(request.method_string()) + " not allowed for " +
-                     std::string(path) + "; allowed: " + allowed}});
+      error_body(options, http::status::method_not_allowed,
+                 "method " + std::string(request.method_string()) + " not allowed for " +
+                     std::string(path) + "; allowed: " + allowed));
   response.set(http::field::allow, allowed);
   return response;
 }
@@ -242,8 +252,9 @@ Awaitable<HttpResponse> HttpServer::State::dispatch(HttpRequest& request, Reques
     if (context.streaming())
       throw;
     http_logger()->error("request failed path={} error={}", context.path(), error.what());
-    co_return json_response(request, http::status::internal_server_error,
-                            {{"error", "internal server error"}});
+    co_return json_response(
+        request, http::status::internal_server_error,
+        error_body(options, http::status::internal_server_error, "internal server error"));
   }
 }
 
@@ -262,19 +273,19 @@ Awaitable<void> HttpServer::State::serve(std::shared_ptr<HttpConnection> connect
                                      asio::redirect_error(asio::use_awaitable, ec));
     if (ec == http::error::body_limit) {
       // Beast checks Content-Length against the body limit as soon as the header is parsed.
-      co_await reply_and_close(stream, options.read_timeout, parser.get().version(),
+      co_await reply_and_close(stream, options, parser.get().version(),
                                http::status::payload_too_large, body_limit_message());
       break;
     }
     if (ec) {
       if (ec == http::error::header_limit) {
         co_await reply_and_close(
-            stream, options.read_timeout, 11, http::status::request_header_fields_too_large,
+            stream, options, 11, http::status::request_header_fields_too_large,
             "request headers exceed " + std::to_string(options.max_header_bytes) + " bytes");
       } else if (ec != http::error::end_of_stream && ec != asio::error::operation_aborted &&
                  ec != beast::error::timeout && ec != asio::error::connection_reset &&
                  ec != asio::error::eof) {
-        co_await reply_and_close(stream, options.read_timeout, 11, http::status::bad_request,
+        co_await reply_and_close(stream, options, 11, http::status::bad_request,
                                  "malformed HTTP request: " + ec.message());
       }
       break;
@@ -293,8 +304,8 @@ Awaitable<void> HttpServer::State::serve(std::shared_ptr<HttpConnection> connect
                               asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       if (ec == http::error::body_limit) {
-        co_await reply_and_close(stream, options.read_timeout, header.version(),
-                                 http::status::payload_too_large, body_limit_message());
+        co_await reply_and_close(stream, options, header.version(), http::status::payload_too_large,
+                                 body_limit_message());
       }
       break;
     }

@@ -102,6 +102,10 @@ struct HttpServerOptions {
   std::size_t max_header_bytes = 16 * 1024;
   std::chrono::seconds idle_timeout{60};  ///< keep-alive connections idle longer are closed
   std::chrono::seconds read_timeout{30};  ///< time allowed to receive one whole request
+  /// Builds the JSON body of the errors the server produces itself (unknown path, wrong method,
+  /// malformed or oversized request, unexpected handler exception). Empty means
+  /// {"error": message}. Errors thrown as HttpError keep their own body.
+  std::function<nlohmann::json(http::status status, const std::string& message)> error_body;
 };
 
 /// Builds a JSON reply with `Content-Type: application/json` and the request's keep-alive.
