@@ -34,6 +34,10 @@ struct ContainerResult {
   nlohmann::json to_json() const;
 };
 
+/// Reads a ContainerResult back from its to_json() form; std::nullopt when `value` is not an
+/// object with a string "container" and either "output" or a string "error".
+std::optional<ContainerResult> parse_container_result(const nlohmann::json& value);
+
 /// A stored job. `results` holds every container result in order; the last one is the job's
 /// result and the ones before it are the intermediate results.
 struct JobRecord {
