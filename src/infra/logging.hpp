@@ -23,7 +23,7 @@ struct LogConfig;
 
 namespace inferd::infra::logging {
 
-/// Where and how much to log.
+/// Log destinations and levels.
 struct Options {
   std::string file_path;                     ///< rotating DEBUG+ file; empty means no file sink
   std::uint64_t max_file_size = 1073741824;  ///< bytes before the file rotates
