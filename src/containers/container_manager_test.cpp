@@ -1,0 +1,112 @@
+// Unit tests of the container manager's pure parts. The lifecycle against a real Podman service
+// is tested in tests/containers/.
+#include "containers/container_manager.hpp"
+
+#include <gtest/gtest.h>
+
+namespace inferd::containers {
+namespace {
+
+using Args = std::vector<std::string>;
+
+TEST(SplitCommand, SplitsOnWhitespace) {
+  EXPECT_EQ(split_command("python3 -m app  --port 3000"),
+            (Args{"python3", "-m", "app", "--port", "3000"}));
+  EXPECT_EQ(split_command(""), Args{});
+  EXPECT_EQ(split_command("   "), Args{});
+}
+
+TEST(SplitCommand, HonoursQuotesAndEscapes) {
+  EXPECT_EQ(split_command(R"(sh -c "echo 'hi there'; exit 3")"),
+            (Args{"sh", "-c", "echo 'hi there'; exit 3"}));
+  EXPECT_EQ(split_command(R"(a 'b "c"' d\ e "f\"g")"), (Args{"a", "b \"c\"", "d e", "f\"g"}));
+  EXPECT_EQ(split_command(R"(empty "" '')"), (Args{"empty", "", ""}));
+}
+
+TEST(SplitCommand, RejectsUnterminatedQuote) {
+  EXPECT_FALSE(split_command("sh -c \"echo").has_value());
+  EXPECT_FALSE(split_command("it's").has_value());
+}
+
+ManagedContainerSpec sample_spec() {
+  ManagedContainerSpec spec;
+  spec.id = "hello";
+  spec.image = "localhost/inferd/hello:latest";
+  spec.command = "--verbose 'two words'";
+  spec.env = {{"MODEL", "small"}, {"DEBUG", true}, {"THREADS", 4}, {"EMPTY", nullptr}};
+  spec.volumes = {"/data/models:/models:ro"};
+  spec.host_port = 3005;
+  return spec;
+}
+
+TEST(ContainerCreateBody, MapsSpecToDockerFields) {
+  const auto body = container_create_body(sample_spec());
+  EXPECT_EQ(body["Image"], "localhost/inferd/hello:latest");
+  EXPECT_EQ(body["Cmd"], (nlohmann::json{"--verbose", "two words"}));
+  EXPECT_EQ(body["Env"], (nlohmann::json{"DEBUG=True", "EMPTY=None", "MODEL=small", "THREADS=4"}));
+  EXPECT_TRUE(body["ExposedPorts"].contains("3000/tcp"));
+  const auto& binding = body["HostConfig"]["PortBindings"]["3000/tcp"][0];
+  EXPECT_EQ(binding["HostIp"], "127.0.0.1");
+  EXPECT_EQ(binding["HostPort"], "3005");
+  EXPECT_EQ(body["HostConfig"]["Binds"], (nlohmann::json{"/data/models:/models:ro"}));
+  EXPECT_EQ(body["HostConfig"]["RestartPolicy"]["Name"], "no");
+  EXPECT_FALSE(body["HostConfig"].contains("DeviceRequests"));
+}
+
+TEST(ContainerCreateBody, GpuRequestsAllDevices) {
+  auto spec = sample_spec();
+  spec.gpu = true;
+  const auto body = container_create_body(spec);
+  const auto& request = body["HostConfig"]["DeviceRequests"][0];
+  EXPECT_EQ(request["Count"], -1);
+  EXPECT_EQ(request["Capabilities"], (nlohmann::json{{"gpu"}}));
+}
+
+TEST(ContainerCreateBody, EmptyCommandKeepsImageDefault) {
+  auto spec = sample_spec();
+  spec.command = "";
+  EXPECT_FALSE(container_create_body(spec).contains("Cmd"));
+}
+
+TEST(ContainerConfigHash, ChangesWithConfigAndImage) {
+  const auto base = container_create_body(sample_spec());
+  const auto hash = container_config_hash(base, "sha256:aaa");
+  EXPECT_EQ(hash.size(), 64U);
+  EXPECT_EQ(hash, container_config_hash(container_create_body(sample_spec()), "sha256:aaa"));
+  EXPECT_NE(hash, container_config_hash(base, "sha256:bbb"));
+
+  auto changed = sample_spec();
+  changed.env["MODEL"] = "large";
+  EXPECT_NE(hash, container_config_hash(container_create_body(changed), "sha256:aaa"));
+
+  auto moved = sample_spec();
+  moved.host_port = 3006;
+  EXPECT_NE(hash, container_config_hash(container_create_body(moved), "sha256:aaa"));
+}
+
+TEST(AssignHostPorts, FollowsReferenceRule) {
+  // Two defaults get 3000 and 3999; explicit later ports are not reserved in advance.
+  EXPECT_EQ(assign_host_ports({3000, 3000, 3999, 3000}),
+            (std::vector<int>{3000, 3999, 3998, 3997}));
+  EXPECT_EQ(assign_host_ports({3000, 3000}), (std::vector<int>{3000, 3999}));
+  EXPECT_EQ(assign_host_ports({4001, 4002}), (std::vector<int>{4001, 4002}));
+  EXPECT_EQ(assign_host_ports({}), std::vector<int>{});
+}
+
+TEST(ContainerState, NamesAreLowerCase) {
+  EXPECT_EQ(to_string(ContainerState::kReady), "ready");
+  EXPECT_EQ(to_string(ContainerState::kStarting), "starting");
+  EXPECT_EQ(to_string(ContainerState::kRestarting), "restarting");
+  EXPECT_EQ(to_string(ContainerState::kFailed), "failed");
+}
+
+TEST(ContainerStartError, ListsEveryFailure) {
+  ContainerStartError error({"image a: not found", "image b: not found"});
+  const std::string text = error.what();
+  EXPECT_NE(text.find("image a: not found"), std::string::npos);
+  EXPECT_NE(text.find("image b: not found"), std::string::npos);
+  EXPECT_EQ(error.failures().size(), 2U);
+}
+
+}  // namespace
+}  // namespace inferd::containers
