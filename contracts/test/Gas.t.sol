@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: BSD-3-Clause-Clear
+pragma solidity ^0.8.4;
+
+import {Fixture} from "./lib/Fixture.sol";
+import {Vm} from "./lib/Test.sol";
+import {Subscription} from "../src/Coordinator.sol";
+import {Wallet} from "../src/payments/Wallet.sol";
+
+/// @dev Single-operation gas, for docs/benchmarks.md. Run with
+///      `forge test --isolate --match-contract GasTest -vv`: with --isolate every call is its
+///      own transaction, so vm.lastCallGas() reports the whole transaction (base cost and
+///      calldata included, before refunds), which is how the reference figures were taken.
+///      Each line printed is "GAS <operation>" followed by gas used and, next, the refund.
+contract GasTest is Fixture {
+    address private constant CONSOLE = 0x000000000000000000636F6e736F6c652e6c6f67;
+    bytes private constant B32 = hex"0101010101010101010101010101010101010101010101010101010101010101";
+
+    function _report(string memory operation) internal view {
+        Vm.Gas memory gas = vm.lastCallGas();
+        _log(string.concat("GAS ", operation), gas.gasTotalUsed);
+        _log(string.concat("REFUND ", operation), uint256(int256(gas.gasRefunded)));
+    }
+
+    /// @dev console.log(string,uint256) of forge; a plain staticcall because the console
+    ///      address has no code.
+    function _log(string memory label, uint256 value) internal view {
+        (bool ok,) = CONSOLE.staticcall(abi.encodeWithSignature("log(string,uint256)", label, value));
+        ok;
+    }
+
+    function testGasCreateAndCancel() public {
+        vm.prank(address(subscriptionConsumer));
+        uint32 id = coordinator.createSubscription(CONTAINER, 10, 60, 1, false, address(0), 0, address(0), address(0));
+        _report("createSubscription");
+        vm.prank(address(subscriptionConsumer));
+        coordinator.cancelSubscription(id);
+        _report("cancelSubscription");
+    }
+
+    function testGasDeliverUnpaid() public {
+        uint32 id = _subscribe(1, 0, 2, false);
+        vm.prank(ALICE);
+        coordinator.deliverCompute(id, 1, B32, B32, B32, address(0));
+        _report("deliverCompute eager unpaid first ever 3x32B");
+        vm.prank(BOB);
+        coordinator.deliverCompute(id, 1, "", "", "", address(0));
+        _report("deliverCompute eager unpaid 2nd node empty bytes");
+        uint32 lazyId = _subscribe(1, 0, 1, true);
+        vm.prank(ALICE);
+        coordinator.deliverCompute(lazyId, 1, B32, B32, B32, address(0));
+        _report("deliverCompute lazy unpaid 3x32B");
+    }
+
+    function testGasDeliverPaid() public {
+        // Warm up the re-entrancy slot like any chain that has seen one delivery.
+        uint32 warm = _subscribe(1, 0, 1, false);
+        _deliver(CHARLIE, warm, 1);
+
+        Wallet consumerWallet = _fundedWallet(USER, address(token), 1000e6, address(subscriptionConsumer));
+        Wallet nodeWallet = Wallet(payable(walletFactory.createWallet(ALICE)));
+        uint32 id = _subscribePaid(3, 60, address(token), 10e6, address(consumerWallet), address(0));
+        _skip(60);
+        vm.prank(ALICE);
+        coordinator.deliverCompute(id, 1, "", "", "", address(nodeWallet));
+        _report("deliverCompute ERC-20 paid, node wallet empty");
+        _skip(60);
+        vm.prank(ALICE);
+        coordinator.deliverCompute(id, 2, "", "", "", address(nodeWallet));
+        _report("deliverCompute ERC-20 paid, warm balances");
+
+        Wallet ethWallet = _fundedWallet(USER, address(0), 10 ether, address(subscriptionConsumer));
+        uint32 ethId = _subscribePaid(1, 0, address(0), 1 ether, address(ethWallet), address(0));
+        vm.prank(ALICE);
+        coordinator.deliverCompute(ethId, 1, "", "", "", address(nodeWallet));
+        _report("deliverCompute ETH paid");
+    }
+
+    function testGasDeliverWithVerifiers() public {
+        uint32 warm = _subscribe(1, 0, 1, false);
+        _deliver(CHARLIE, warm, 1);
+        optimisticVerifier.updateFee(address(token), 1e6);
+        atomicVerifier.updateFee(address(token), 1e6);
+        Wallet consumerWallet = _fundedWallet(USER, address(token), 1000e6, address(subscriptionConsumer));
+        Wallet nodeWallet = _fundedWallet(ALICE, address(token), 1000e6, ALICE);
+        token.mint(PROTOCOL, 1);
+        token.mint(optimisticVerifier.getWallet(), 1);
+        token.mint(atomicVerifier.getWallet(), 1);
+
+        uint32 a = _subscribePaid(1, 0, address(token), 10e6, address(consumerWallet), address(optimisticVerifier));
+        uint32 b = _subscribePaid(1, 0, address(token), 10e6, address(consumerWallet), address(optimisticVerifier));
+        vm.prank(ALICE);
+        coordinator.deliverCompute(a, 1, "", "", B32, address(nodeWallet));
+        _report("deliverCompute ERC-20 paid + optimistic verifier");
+        vm.prank(ALICE);
+        coordinator.deliverCompute(b, 1, "", "", B32, address(nodeWallet));
+        optimisticVerifier.finalize(a, 1, ALICE, true);
+        _report("finalizeProofVerification by verifier (via OptimisticVerifier.finalize), valid");
+        _skip(1 weeks);
+        vm.prank(USER);
+        coordinator.finalizeProofVerification(b, 1, ALICE, true);
+        _report("finalizeProofVerification by anyone after expiry");
+
+        uint32 c = _subscribePaid(1, 0, address(token), 10e6, address(consumerWallet), address(atomicVerifier));
+        vm.prank(ALICE);
+        coordinator.deliverCompute(c, 1, "", "", B32, address(nodeWallet));
+        _report("deliverCompute ERC-20 paid + atomic verifier");
+    }
+
+    function _delegated(uint32 frequency) internal view returns (Subscription memory sub) {
+        sub.owner = address(delegatedConsumer);
+        sub.activeAt = uint32(now_);
+        sub.frequency = frequency;
+        sub.redundancy = 2;
+        sub.containerId = CONTAINER_ID;
+    }
+
+    function _signDelegated(uint32 nonce, Subscription memory sub) internal view returns (uint8, bytes32, bytes32) {
+        bytes32 subHash = keccak256(
+            abi.encode(
+                keccak256(
+                    "Subscription(address owner,uint32 activeAt,uint32 period,uint32 frequency,uint16 redundancy,bytes32 containerId,bool lazy,address verifier,uint256 paymentAmount,address paymentToken,address wallet)"
+                ),
+                sub.owner, sub.activeAt, sub.period, sub.frequency, sub.redundancy, sub.containerId, sub.lazy,
+                sub.verifier, sub.paymentAmount, sub.paymentToken, sub.wallet
+            )
+        );
+        bytes32 structHash = keccak256(
+            abi.encode(
+                keccak256(
+                    "DelegateSubscription(uint32 nonce,uint32 expiry,Subscription sub)Subscription(address owner,uint32 activeAt,uint32 period,uint32 frequency,uint16 redundancy,bytes32 containerId,bool lazy,address verifier,uint256 paymentAmount,address paymentToken,address wallet)"
+                ),
+                nonce,
+                uint32(now_ + 100),
+                subHash
+            )
+        );
+        bytes32 separator = keccak256(
+            abi.encode(
+                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                keccak256("InfernetCoordinator"),
+                keccak256("1"),
+                block.chainid,
+                address(coordinator)
+            )
+        );
+        return vm.sign(DELEGATEE_KEY, keccak256(abi.encodePacked(hex"1901", separator, structHash)));
+    }
+
+    function testGasDelegated() public {
+        uint32 warm = _subscribe(1, 0, 1, false);
+        _deliver(CHARLIE, warm, 1);
+        Subscription memory sub = _delegated(1);
+        (uint8 v, bytes32 r, bytes32 s) = _signDelegated(0, sub);
+        coordinator.createSubscriptionDelegatee(0, uint32(now_ + 100), sub, v, r, s);
+        _report("createSubscriptionDelegatee new");
+        coordinator.createSubscriptionDelegatee(0, uint32(now_ + 100), sub, v, r, s);
+        _report("createSubscriptionDelegatee existing");
+
+        Subscription memory sub2 = _delegated(1);
+        (v, r, s) = _signDelegated(1, sub2);
+        vm.prank(ALICE);
+        coordinator.deliverComputeDelegatee(1, uint32(now_ + 100), sub2, v, r, s, 1, "", "", "", address(0));
+        _report("deliverComputeDelegatee create + deliver");
+        vm.prank(BOB);
+        coordinator.deliverComputeDelegatee(1, uint32(now_ + 100), sub2, v, r, s, 1, "", "", "", address(0));
+        _report("deliverComputeDelegatee existing + deliver");
+    }
+
+    function testGasInboxWalletReader() public {
+        vm.prank(ALICE);
+        inbox.write(CONTAINER_ID, B32, B32, B32);
+        _report("Inbox.write 3x32B first");
+        vm.prank(ALICE);
+        inbox.write(CONTAINER_ID, B32, B32, B32);
+        _report("Inbox.write 3x32B second");
+
+        address w = walletFactory.createWallet(USER);
+        _report("WalletFactory.createWallet");
+        Wallet wallet = Wallet(payable(w));
+        token.mint(w, 100e6);
+        vm.prank(USER);
+        wallet.approve(ALICE, address(token), 5);
+        vm.prank(USER);
+        wallet.approve(ALICE, address(token), 6);
+        _report("Wallet.approve overwrite non-zero");
+        vm.prank(USER);
+        wallet.withdraw(address(token), 1e6);
+        _report("Wallet.withdraw ERC-20");
+
+        uint32 id = _subscribe(1, 0, 2, false);
+        _subscribe(1, 0, 2, false);
+        _subscribe(1, 0, 2, false);
+        coordinator.getSubscription(id);
+        _report("getSubscription");
+        reader.readSubscriptionBatch(1, 4);
+        _report("Reader.readSubscriptionBatch 3 ids");
+        uint32[] memory ids = new uint32[](2);
+        uint32[] memory intervals = new uint32[](2);
+        ids[0] = 1;
+        ids[1] = 2;
+        intervals[0] = 1;
+        intervals[1] = 1;
+        reader.readRedundancyCountBatch(ids, intervals);
+        _report("Reader.readRedundancyCountBatch 2 pairs");
+    }
+}
