@@ -12,6 +12,9 @@ namespace {
 
 constexpr int kSchemaVersion = 1;
 
+// How long opening waits for another process's lock before giving up.
+constexpr int kBusyTimeoutMs = 2000;
+
 // Statuses as stored in the `status` column.
 int status_code(JobStatus status) {
   switch (status) {
@@ -161,6 +164,15 @@ class Database {
       configure();
       migrate();
       prepare();
+    } catch (const StoreError& error) {
+      bool busy = (sqlite3_extended_errcode(db_) & 0xff) == SQLITE_BUSY;
+      close();
+      if (busy) {
+        throw StoreError("job database " + path.string() +
+                         " is locked by another process; stop the other inferd that uses this "
+                         "store.data_dir or give this node its own");
+      }
+      throw;
     } catch (...) {
       close();
       throw;
@@ -297,7 +309,10 @@ class Database {
 
  private:
   void configure() {
-    sqlite3_busy_timeout(db_, 5000);
+    sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+    // Exclusive locking keeps the file lock for the connection's lifetime: no fcntl calls per
+    // transaction, and a second node pointed at the same data_dir fails instead of sharing it.
+    exec("PRAGMA locking_mode=EXCLUSIVE");
     exec("PRAGMA journal_mode=WAL");
     exec("PRAGMA synchronous=NORMAL");
     exec("PRAGMA foreign_keys=ON");
@@ -458,16 +473,17 @@ JobRecord record_from(Row row) {
 // Result type of operations that return nothing.
 struct Done {};
 
-// One queued operation. `execute` runs on the store thread; `complete` hands the outcome to
-// the caller's executor.
+// One queued operation. `execute` runs on the store thread; `invoke` resumes the caller and
+// must run on `executor()`.
 class Operation {
  public:
   explicit Operation(bool write) : write_(write) {}
   virtual ~Operation() = default;
   bool write() const { return write_; }
+  virtual const asio::any_io_executor& executor() const = 0;
   virtual void execute(Database& db) = 0;
   virtual void fail(std::exception_ptr error) = 0;
-  virtual void complete() = 0;
+  virtual void invoke() = 0;
 
  private:
   bool write_;
@@ -484,6 +500,8 @@ class OperationFor final : public Operation {
         executor_(asio::prefer(asio::get_associated_executor(handler_),
                                asio::execution::outstanding_work.tracked)) {}
 
+  const asio::any_io_executor& executor() const override { return executor_; }
+
   void execute(Database& db) override {
     try {
       result_.emplace(work_(db));
@@ -497,22 +515,18 @@ class OperationFor final : public Operation {
     error_ = std::move(error);
   }
 
-  void complete() override {
-    asio::post(executor_, [handler = std::move(handler_), error = error_,
-                           result = std::move(result_)]() mutable {
-      if (error || !result) {
-        std::move(handler)(error, T{});
-      } else {
-        std::move(handler)(nullptr, std::move(*result));
-      }
-    });
+  void invoke() override {
+    if (error_ || !result_) {
+      std::move(handler_)(error_, T{});
+    } else {
+      std::move(handler_)(nullptr, std::move(*result_));
+    }
   }
 
  private:
   Work work_;
   Handler handler_;
-  decltype(asio::prefer(std::declval<asio::associated_executor_t<Handler>>(),
-                        asio::execution::outstanding_work.tracked)) executor_;
+  asio::any_io_executor executor_;
   std::optional<T> result_;
   std::exception_ptr error_;
 };
@@ -630,8 +644,25 @@ class SqliteJobStore::Worker {
         operation->execute(db);
       }
     }
-    for (auto& operation : batch) {
-      operation->complete();
+    complete(batch);
+  }
+
+  // Hands finished operations back to their callers with one post per run of operations that
+  // share an executor, instead of one post (and possibly one thread wake-up) per operation.
+  static void complete(std::vector<std::unique_ptr<Operation>>& batch) {
+    std::size_t i = 0;
+    while (i < batch.size()) {
+      asio::any_io_executor executor = batch[i]->executor();
+      std::vector<std::unique_ptr<Operation>> group;
+      while (i < batch.size() && batch[i]->executor() == executor) {
+        group.push_back(std::move(batch[i]));
+        ++i;
+      }
+      asio::post(executor, [group = std::move(group)]() {
+        for (const auto& operation : group) {
+          operation->invoke();
+        }
+      });
     }
   }
 

@@ -276,9 +276,10 @@ TEST_F(SqliteJobStoreTest, DatabaseUsesWalAndSchemaVersion) {
   auto store = open();
   EXPECT_EQ(store->database_path(), dir_ / "inferd.db");
   run(io_, store->create(running_job("a", "o")));
+  store.reset();  // the store holds an exclusive lock while open
 
   sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(store->database_path().c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_open((dir_ / "inferd.db").c_str(), &db), SQLITE_OK);
   sqlite3_stmt* statement = nullptr;
   ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &statement, nullptr), SQLITE_OK);
   ASSERT_EQ(sqlite3_step(statement), SQLITE_ROW);
@@ -306,6 +307,20 @@ TEST_F(SqliteJobStoreTest, NewerSchemaIsRejected) {
     EXPECT_NE(std::string(error.what()).find("schema version 99"), std::string::npos)
         << error.what();
   }
+}
+
+TEST_F(SqliteJobStoreTest, SecondStoreOnSameDirectoryIsRejected) {
+  auto store = open();
+  run(io_, store->create(running_job("a", "o")));
+  try {
+    open();
+    FAIL() << "expected StoreError";
+  } catch (const StoreError& error) {
+    EXPECT_NE(std::string(error.what()).find("is locked by another process"), std::string::npos)
+        << error.what();
+  }
+  // The first store keeps working.
+  EXPECT_EQ(run(io_, store->get("o", {"a"})).size(), 1u);
 }
 
 TEST_F(SqliteJobStoreTest, UnopenableDirectoryThrows) {
