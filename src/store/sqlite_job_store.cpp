@@ -1,11 +1,11 @@
 #include "store/sqlite_job_store.hpp"
 
-#include <condition_variable>
-#include <future>
-#include <mutex>
-#include <thread>
+#include <algorithm>
+#include <limits>
 
 #include <sqlite3.h>
+
+#include "store/blocking_worker.hpp"
 
 namespace inferd::store {
 namespace {
@@ -473,207 +473,62 @@ JobRecord record_from(Row row) {
 // Result type of operations that return nothing.
 struct Done {};
 
-// One queued operation. `execute` runs on the store thread; `invoke` resumes the caller and
-// must run on `executor()`.
-class Operation {
- public:
-  explicit Operation(bool write) : write_(write) {}
-  virtual ~Operation() = default;
-  bool write() const { return write_; }
-  virtual const asio::any_io_executor& executor() const = 0;
-  virtual void execute(Database& db) = 0;
-  virtual void fail(std::exception_ptr error) = 0;
-  virtual void invoke() = 0;
-
- private:
-  bool write_;
-};
-
-template <typename T, typename Work, typename Handler>
-class OperationFor final : public Operation {
- public:
-  OperationFor(bool write, Work work, Handler handler)
-      : Operation(write),
-        work_(std::move(work)),
-        handler_(std::move(handler)),
-        // Keeps the caller's io_context from running out of work while the operation waits.
-        executor_(asio::prefer(asio::get_associated_executor(handler_),
-                               asio::execution::outstanding_work.tracked)) {}
-
-  const asio::any_io_executor& executor() const override { return executor_; }
-
-  void execute(Database& db) override {
+// Group commit: all writes of the batch in one transaction, then the reads. A failed BEGIN or
+// COMMIT fails every write of the batch.
+void process_batch(Database& db, detail::BlockingWorker<Database>::Batch& batch) {
+  bool has_writes = std::any_of(batch.begin(), batch.end(),
+                                [](const auto& operation) { return operation->write(); });
+  if (has_writes) {
     try {
-      result_.emplace(work_(db));
+      db.begin();
+      for (auto& operation : batch) {
+        if (operation->write()) {
+          operation->execute(db);
+        }
+      }
+      db.commit();
     } catch (...) {
-      error_ = std::current_exception();
+      auto error = std::current_exception();
+      db.rollback_quietly();
+      for (auto& operation : batch) {
+        if (operation->write()) {
+          operation->fail(error);
+        }
+      }
     }
   }
-
-  void fail(std::exception_ptr error) override {
-    result_.reset();
-    error_ = std::move(error);
-  }
-
-  void invoke() override {
-    if (error_ || !result_) {
-      std::move(handler_)(error_, T{});
-    } else {
-      std::move(handler_)(nullptr, std::move(*result_));
+  for (auto& operation : batch) {
+    if (!operation->write()) {
+      operation->execute(db);
     }
   }
-
- private:
-  Work work_;
-  Handler handler_;
-  asio::any_io_executor executor_;
-  std::optional<T> result_;
-  std::exception_ptr error_;
-};
+}
 
 }  // namespace
 
-// The store thread, its queue and the database it owns.
+// The store thread with its database, and the clock and TTL used to stamp jobs.
 class SqliteJobStore::Worker {
  public:
   Worker(std::filesystem::path path, std::chrono::milliseconds ttl, Clock clock)
-      : path_(std::move(path)), ttl_ms_(ttl.count()), clock_(std::move(clock)) {
-    std::promise<void> opened;
-    auto opened_future = opened.get_future();
-    // The thread owns the promise, so set_value never touches a destroyed object.
-    thread_ = std::thread([this, opened = std::move(opened)]() mutable { run(opened); });
-    try {
-      opened_future.get();
-    } catch (...) {
-      thread_.join();
-      throw;
-    }
-  }
-
-  ~Worker() {
-    {
-      std::lock_guard lock(mutex_);
-      stopping_ = true;
-    }
-    wake_.notify_one();
-    thread_.join();
-  }
+      : path_(std::move(path)),
+        ttl_ms_(ttl.count()),
+        clock_(std::move(clock)),
+        engine_([this] { return std::make_unique<Database>(path_); }, process_batch) {}
 
   const std::filesystem::path& path() const { return path_; }
   std::int64_t now() const { return clock_(); }
   std::int64_t expiry(std::int64_t now) const { return now + std::max<std::int64_t>(1, ttl_ms_); }
 
-  // Callers pass `work` as a named variable: g++ 12 corrupts a lambda temporary with captures
-  // that is created inside a co_await expression.
   template <typename T, typename Work>
   Awaitable<T> submit(bool write, Work work) {
-    return asio::async_initiate<const asio::use_awaitable_t<>, void(std::exception_ptr, T)>(
-        [this, write, work = std::move(work)](auto handler) mutable {
-          using Handler = decltype(handler);
-          enqueue(std::make_unique<OperationFor<T, Work, Handler>>(write, std::move(work),
-                                                                   std::move(handler)));
-        },
-        asio::use_awaitable);
+    return engine_.submit<T>(write, std::move(work));
   }
 
  private:
-  void enqueue(std::unique_ptr<Operation> operation) {
-    bool was_empty = false;
-    {
-      std::lock_guard lock(mutex_);
-      was_empty = queue_.empty();
-      queue_.push_back(std::move(operation));
-    }
-    // The store thread only sleeps on an empty queue, so only the first push needs a wake-up.
-    if (was_empty) {
-      wake_.notify_one();
-    }
-  }
-
-  void run(std::promise<void>& opened) {
-    std::optional<Database> db;
-    try {
-      db.emplace(path_);
-      opened.set_value();
-    } catch (...) {
-      opened.set_exception(std::current_exception());
-      return;
-    }
-
-    std::vector<std::unique_ptr<Operation>> batch;
-    while (true) {
-      {
-        std::unique_lock lock(mutex_);
-        wake_.wait(lock, [this] { return !queue_.empty() || stopping_; });
-        if (queue_.empty()) {
-          break;  // stopping, and everything queued has been done
-        }
-        batch.swap(queue_);
-      }
-      process(*db, batch);
-      batch.clear();
-    }
-  }
-
-  // Group commit: all writes of the batch in one transaction, then the reads, then every
-  // completion. A failed COMMIT fails every write of the batch.
-  static void process(Database& db, std::vector<std::unique_ptr<Operation>>& batch) {
-    bool has_writes = std::any_of(batch.begin(), batch.end(),
-                                  [](const auto& operation) { return operation->write(); });
-    if (has_writes) {
-      try {
-        db.begin();
-        for (auto& operation : batch) {
-          if (operation->write()) {
-            operation->execute(db);
-          }
-        }
-        db.commit();
-      } catch (...) {
-        auto error = std::current_exception();
-        db.rollback_quietly();
-        for (auto& operation : batch) {
-          if (operation->write()) {
-            operation->fail(error);
-          }
-        }
-      }
-    }
-    for (auto& operation : batch) {
-      if (!operation->write()) {
-        operation->execute(db);
-      }
-    }
-    complete(batch);
-  }
-
-  // Hands finished operations back to their callers with one post per run of operations that
-  // share an executor, instead of one post (and possibly one thread wake-up) per operation.
-  static void complete(std::vector<std::unique_ptr<Operation>>& batch) {
-    std::size_t i = 0;
-    while (i < batch.size()) {
-      asio::any_io_executor executor = batch[i]->executor();
-      std::vector<std::unique_ptr<Operation>> group;
-      while (i < batch.size() && batch[i]->executor() == executor) {
-        group.push_back(std::move(batch[i]));
-        ++i;
-      }
-      asio::post(executor, [group = std::move(group)]() {
-        for (const auto& operation : group) {
-          operation->invoke();
-        }
-      });
-    }
-  }
-
   std::filesystem::path path_;
   std::int64_t ttl_ms_;
   Clock clock_;
-  std::thread thread_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::vector<std::unique_ptr<Operation>> queue_;
-  bool stopping_ = false;
+  detail::BlockingWorker<Database> engine_;  // last: its thread uses the members above
 };
 
 SqliteJobStore::SqliteJobStore(std::filesystem::path data_dir, std::chrono::milliseconds result_ttl,
