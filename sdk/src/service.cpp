@@ -64,19 +64,21 @@ void apply_bind_flag(const std::string& bind, ServiceOptions& options) {
   options.port = static_cast<unsigned short>(port);
 }
 
-// Stops accepting, waits for running requests up to the grace period, then closes everything.
-Awaitable<void> shut_down(asio::io_context& io, HttpServer& server, const Service& service,
-                          std::chrono::milliseconds grace, spdlog::logger& logger) {
+// Stops accepting and closes idle keep-alive connections, lets the connections with a running
+// request finish it (they close after their reply) up to the grace period, then closes the rest.
+Awaitable<void> shut_down(asio::io_context& io, HttpServer& server, std::chrono::milliseconds grace,
+                          spdlog::logger& logger) {
   server.stop_accepting();
+  server.close_idle_connections();
   const auto deadline = std::chrono::steady_clock::now() + grace;
   asio::steady_timer timer(io);
-  while (service.in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
+  while (server.open_connections() > 0 && std::chrono::steady_clock::now() < deadline) {
     timer.expires_after(std::chrono::milliseconds(5));
     co_await timer.async_wait(asio::use_awaitable);
   }
-  if (service.in_flight() > 0) {
-    logger.warn("shutdown grace period over, closing running requests count={}",
-                service.in_flight());
+  if (server.open_connections() > 0) {
+    logger.warn("shutdown grace period over, closing connections with running requests count={}",
+                server.open_connections());
   }
   server.close_connections();
   logger.info("stopped");
@@ -166,22 +168,9 @@ int Service::serve() {
 
   asio::io_context io(static_cast<int>(options_.threads));
   std::unique_ptr<HttpServer> server;
-  try {
-    server = make_server(io, options_.bind_address, options_.port);
-    server->start();
-  } catch (const std::exception& error) {
-    logger->error("cannot start: {}", error.what());
-    return 1;
-  }
 
-  // A fixed line on stdout, so that scripts and tests can learn the port when it was 0.
-  std::printf("listening on %s:%u\n", options_.bind_address.c_str(),
-              static_cast<unsigned>(server->port()));
-  std::fflush(stdout);
-  logger->info("started address={}:{} threads={}", options_.bind_address, server->port(),
-               options_.threads);
-
-  // PID 1 in a container has no default signal handlers, so both signals are handled here. A
+  // PID 1 in a container has no default signal handlers, so both signals are handled here. They
+  // are set up before the "listening on" line, so a signal sent right after it is not lost. A
   // second signal during the grace period stops at once.
   asio::signal_set signals(io, SIGINT, SIGTERM);
   bool stopping = false;
@@ -197,10 +186,25 @@ int Service::serve() {
         stopping = true;
         logger->info("signal {} received, stopping", signal_number);
         signals.async_wait(on_signal);
-        asio::co_spawn(io, shut_down(io, *server, *this, options_.shutdown_grace, *logger),
+        asio::co_spawn(io, shut_down(io, *server, options_.shutdown_grace, *logger),
                        asio::detached);
       };
   signals.async_wait(on_signal);
+
+  try {
+    server = make_server(io, options_.bind_address, options_.port);
+    server->start();
+  } catch (const std::exception& error) {
+    logger->error("cannot start: {}", error.what());
+    return 1;
+  }
+
+  // A fixed line on stdout, so that scripts and tests can learn the port when it was 0.
+  std::printf("listening on %s:%u\n", options_.bind_address.c_str(),
+              static_cast<unsigned>(server->port()));
+  std::fflush(stdout);
+  logger->info("started address={}:{} threads={}", options_.bind_address, server->port(),
+               options_.threads);
 
   std::vector<std::thread> threads;
   for (unsigned i = 1; i < options_.threads; ++i)

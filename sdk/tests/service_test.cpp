@@ -263,9 +263,11 @@ TEST_F(ServiceFixture, InFlightCountsRunningJobs) {
     co_return nlohmann::json{{"done", true}};
   });
   start();
+  // HttpClient::send keeps a reference to the URL until it completes.
+  const Url job_url = url("/service_output");
   auto reply =
       asio::co_spawn(io_,
-                     client_->send(url("/service_output"),
+                     client_->send(job_url,
                                    ClientRequest{http::verb::post,
                                                  R"({"source": 1, "destination": 1, "data": {}})",
                                                  {},
@@ -276,6 +278,45 @@ TEST_F(ServiceFixture, InFlightCountsRunningJobs) {
   EXPECT_EQ(service_.in_flight(), 1u);
   EXPECT_EQ(reply.get().status_code, 200u);
   EXPECT_EQ(service_.in_flight(), 0u);
+}
+
+TEST_F(ServiceFixture, DrainFinishesRunningRequest) {
+  std::promise<void> entered;
+  auto entered_future = entered.get_future();
+  service_.on_job([&entered](const Envelope&) -> Awaitable<nlohmann::json> {
+    entered.set_value();
+    asio::steady_timer timer(co_await asio::this_coro::executor, 200ms);
+    co_await timer.async_wait(asio::use_awaitable);
+    co_return nlohmann::json{{"done", true}};
+  });
+  start();
+
+  // A second client leaves one idle keep-alive connection behind.
+  HttpClient idle_client(io_.get_executor());
+  EXPECT_EQ(run(idle_client.send(url("/"), ClientRequest{}, std::chrono::steady_clock::now() + 5s))
+                .status_code,
+            200u);
+  // HttpClient::send keeps a reference to the URL until it completes.
+  const Url job_url = url("/service_output");
+  auto reply =
+      asio::co_spawn(io_,
+                     client_->send(job_url,
+                                   ClientRequest{http::verb::post,
+                                                 R"({"source": 1, "destination": 1, "data": {}})",
+                                                 {},
+                                                 "application/json"},
+                                   std::chrono::steady_clock::now() + 5s),
+                     asio::use_future);
+  entered_future.wait();
+  EXPECT_EQ(server_->open_connections(), 2u);
+
+  server_->stop_accepting();
+  server_->close_idle_connections();
+  EXPECT_EQ(reply.get().status_code, 200u);
+  for (int i = 0; i < 1000 && server_->open_connections() > 0; ++i)
+    std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(server_->open_connections(), 0u);
+  idle_client.clear_idle();
 }
 
 }  // namespace

@@ -135,6 +135,9 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
 
   beast::tcp_stream& stream() { return stream_; }
   beast::flat_buffer& buffer() { return buffer_; }
+  /// Whether the connection waits for a next request (no request is being read or handled).
+  bool idle() const { return idle_.load(std::memory_order_acquire); }
+  void set_idle(bool idle) { idle_.store(idle, std::memory_order_release); }
 
   void close() {
     asio::post(stream_.get_executor(), [self = shared_from_this()] {
@@ -147,6 +150,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
  private:
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
+  std::atomic<bool> idle_{true};
 };
 
 struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
@@ -269,8 +273,10 @@ Awaitable<void> HttpServer::State::serve(std::shared_ptr<HttpConnection> connect
     parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
 
     stream.expires_after(options.idle_timeout);
+    connection->set_idle(true);
     co_await http::async_read_header(stream, connection->buffer(), parser,
                                      asio::redirect_error(asio::use_awaitable, ec));
+    connection->set_idle(false);
     if (ec == http::error::body_limit) {
       // Beast checks Content-Length against the body limit as soon as the header is parsed.
       co_await reply_and_close(stream, options, parser.get().version(),
@@ -421,6 +427,14 @@ void HttpServer::close_connections() {
   std::lock_guard lock(state_->connections_mutex);
   for (const auto& connection : state_->connections)
     connection->close();
+}
+
+void HttpServer::close_idle_connections() {
+  std::lock_guard lock(state_->connections_mutex);
+  for (const auto& connection : state_->connections) {
+    if (connection->idle())
+      connection->close();
+  }
 }
 
 unsigned short HttpServer::port() const {

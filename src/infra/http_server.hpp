@@ -130,6 +130,10 @@ class HttpServer {
   void stop_accepting();
   /// Closes every open connection now.
   void close_connections();
+  /// Closes the connections that wait for a next request; connections busy with one are left
+  /// to finish it. With stop_accepting() first, this drains the server: open_connections()
+  /// falls to zero as the running requests complete.
+  void close_idle_connections();
 
   /// The bound port (useful when options.port was 0).
   unsigned short port() const;
