@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,6 +14,10 @@
 #include <nlohmann/json.hpp>
 
 #include "infra/asio.hpp"
+
+namespace inferd::infra {
+struct NodeConfig;
+}
 
 namespace inferd::store {
 
@@ -105,5 +110,11 @@ class StoreError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+/// Opens the store that `config.store.backend` names: SqliteJobStore in `store.data_dir`, or
+/// RedisJobStore at `redis.host`:`redis.port`; both keep completed jobs `store.result_ttl`.
+/// `node_id` tells apart nodes that share one Redis server (e.g. "<hostname>:<server.port>").
+/// Throws StoreError when the backend cannot be opened.
+std::unique_ptr<JobStore> open_job_store(const infra::NodeConfig& config, std::string node_id);
 
 }  // namespace inferd::store

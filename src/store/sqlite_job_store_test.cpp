@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include "infra/config.hpp"
+
 namespace inferd::store {
 namespace {
 
@@ -356,6 +358,30 @@ TEST_F(SqliteJobStoreTest, ConcurrentUseFromSeveralThreads) {
   EXPECT_EQ(run(io_, store->count_running()), 0u);
   EXPECT_EQ(run(io_, store->list("owner-0", PendingFilter::kAll, 100000)).size(),
             static_cast<std::size_t>(6 * kJobsPerCoroutine));
+}
+
+}  // namespace
+}  // namespace inferd::store
+
+namespace inferd::store {
+namespace {
+
+TEST(OpenJobStore, SqliteBackendFromConfig) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("inferd_open_store_test_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  infra::NodeConfig config;
+  config.store.backend = "sqlite";
+  config.store.data_dir = (dir / "nested").string();
+  config.store.result_ttl = 60;
+  {
+    auto store = open_job_store(config, "node");
+    ASSERT_NE(dynamic_cast<SqliteJobStore*>(store.get()), nullptr);
+    EXPECT_TRUE(std::filesystem::exists(dir / "nested" / "inferd.db"));
+  }
+  config.store.backend = "postgres";
+  EXPECT_THROW(open_job_store(config, "node"), StoreError);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
