@@ -278,8 +278,9 @@ Awaitable<void> ContainerManager::start_on_strand() {
                          " (" + spec.port_config_key + ") is not a valid TCP port");
     }
     const auto key = std::make_pair(spec.bind_address, spec.host_port);
-    if (auto [it, inserted] = seen_ports.emplace(key, spec.port_config_key); !inserted) {
-      failures.push_back("containers " + it->second + " and " + spec.port_config_key +
+    const auto emplaced = seen_ports.emplace(key, spec.port_config_key);
+    if (!emplaced.second) {
+      failures.push_back("containers " + emplaced.first->second + " and " + spec.port_config_key +
                          " both publish port " + std::to_string(spec.host_port) + " on " +
                          spec.bind_address);
     }
@@ -387,7 +388,7 @@ Awaitable<std::optional<std::string>> ContainerManager::prepare_image(const std:
   // most every few seconds.
   std::map<std::string, std::pair<std::int64_t, std::int64_t>> layers;  // id -> current, total
   auto last_report = Clock::now();
-  auto on_progress = [&](const nlohmann::json& line) {
+  DockerClient::PullProgress on_progress = [&](const nlohmann::json& line) {
     const auto progress = line.find("progressDetail");
     if (line.contains("id") && progress != line.end() && progress->is_object() &&
         progress->contains("total")) {
@@ -445,6 +446,10 @@ Awaitable<std::optional<std::string>> ContainerManager::prepare_image(const std:
 
 Awaitable<void> ContainerManager::create_and_start(Managed& managed) {
   const auto& spec = managed.spec;
+  if (stopping_) {
+    // stop() has already stopped what existed; a container created now would outlive it.
+    throw std::runtime_error("container " + spec.id + ": shutdown began before it was started");
+  }
   auto body = container_create_body(spec);
   const auto hash = container_config_hash(body, image_ids_[spec.image]);
   body["Labels"] = {{std::string(kManagedLabel), "true"},
@@ -748,6 +753,23 @@ bool ContainerManager::ready(const std::string& id) const {
 
 int ContainerManager::host_port(const std::string& id) const {
   return status(id).host_port;
+}
+
+nlohmann::json to_json(const ContainerStatus& status) {
+  nlohmann::json json = {
+      {"id", status.id},
+      {"docker_name", status.docker_name},
+      {"docker_id", status.docker_id},
+      {"image", status.image},
+      {"port", status.host_port},
+      {"state", std::string(to_string(status.state))},
+      {"restarts", status.restarts},
+      {"last_error",
+       status.last_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(status.last_error)},
+      {"last_exit_code",
+       status.last_exit_code ? nlohmann::json(*status.last_exit_code) : nlohmann::json(nullptr)},
+  };
+  return json;
 }
 
 // Pure helpers

@@ -92,6 +92,10 @@ struct ContainerStatus {
   std::optional<int> last_exit_code;
 };
 
+/// The status as a JSON object for /info and /health: id, docker_name, docker_id, image, port,
+/// state, restarts, last_error and last_exit_code (null when unset).
+nlohmann::json to_json(const ContainerStatus& status);
+
 /// A state change, passed to the observer. When `from` is kReady and `to` is kRestarting or
 /// kFailed, jobs in flight on that container cannot complete: fail them with `message`.
 struct ContainerEvent {
@@ -116,7 +120,8 @@ class ContainerStartError : public std::runtime_error {
 /// start(), stop() and the supervision loop run on an internal strand of the executor given to
 /// the constructor, so they may be awaited from any coroutine. state(), ready() and status() are
 /// thread-safe snapshots; wait_ready() may be awaited from any coroutine. The observer is called
-/// on the internal strand and must not block.
+/// on the internal strand and must not block. Once start() was called, await stop() before
+/// destroying the manager: supervision refers to it until stop() completes.
 class ContainerManager {
  public:
   using Observer = std::function<void(const ContainerEvent&)>;

@@ -100,6 +100,26 @@ TEST(ContainerState, NamesAreLowerCase) {
   EXPECT_EQ(to_string(ContainerState::kFailed), "failed");
 }
 
+TEST(ContainerStatus, JsonHasNullsForUnset) {
+  ContainerStatus status;
+  status.id = "hello";
+  status.host_port = 3000;
+  status.state = ContainerState::kRestarting;
+  status.restarts = 2;
+  auto json = to_json(status);
+  EXPECT_EQ(json["state"], "restarting");
+  EXPECT_EQ(json["port"], 3000);
+  EXPECT_EQ(json["restarts"], 2);
+  EXPECT_TRUE(json["last_error"].is_null());
+  EXPECT_TRUE(json["last_exit_code"].is_null());
+
+  status.last_error = "container hello exited with code 137";
+  status.last_exit_code = 137;
+  json = to_json(status);
+  EXPECT_EQ(json["last_error"], "container hello exited with code 137");
+  EXPECT_EQ(json["last_exit_code"], 137);
+}
+
 TEST(ContainerStartError, ListsEveryFailure) {
   ContainerStartError error({"image a: not found", "image b: not found"});
   const std::string text = error.what();

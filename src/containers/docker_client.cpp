@@ -263,10 +263,11 @@ Awaitable<nlohmann::json> DockerClient::version() {
 Awaitable<void> DockerClient::pull_image(std::string image, std::optional<RegistryAuth> auth,
                                          PullProgress on_progress,
                                          std::chrono::milliseconds timeout) {
-  const auto [from_image, tag] = split_image_reference(image);
-  std::string target = "/images/create?fromImage=" + url_encode(from_image);
-  if (!tag.empty()) {
-    target += "&tag=" + url_encode(tag);
+  // No structured binding here: GCC 12 mishandles them in coroutines.
+  const std::pair<std::string, std::string> reference = split_image_reference(image);
+  std::string target = "/images/create?fromImage=" + url_encode(reference.first);
+  if (!reference.second.empty()) {
+    target += "&tag=" + url_encode(reference.second);
   }
   std::vector<std::pair<std::string, std::string>> headers;
   if (auth) {

@@ -1,6 +1,7 @@
 #include "containers/docker_client.hpp"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -235,6 +236,80 @@ TEST(DockerClient, PassesApiErrorBodyThrough) {
     EXPECT_EQ(e.operation(), "start container");
     EXPECT_EQ(e.subject(), "ghost");
     EXPECT_EQ(e.daemon_message(), "no container with name or ID \"ghost\" found");
+  }
+}
+
+TEST(DockerClient, PullSendsAuthAndReportsStreamError) {
+  // A fake daemon that records the pull request and fails it inside the progress stream, the
+  // way Docker reports a registry error after answering 200.
+  const auto path = temp_socket_path("pull");
+  std::filesystem::remove(path);
+  asio::io_context context;
+  asio::local::stream_protocol::acceptor acceptor(
+      context, asio::local::stream_protocol::endpoint(path.string()));
+  std::string target;
+  std::string auth_header;
+  asio::co_spawn(
+      context,
+      [&]() -> Awaitable<void> {
+        auto socket = co_await acceptor.async_accept(asio::use_awaitable);
+        beast::flat_buffer buffer;
+        http::request<http::string_body> request;
+        co_await http::async_read(socket, buffer, request, asio::use_awaitable);
+        target = std::string(request.target());
+        auth_header = std::string(request["X-Registry-Auth"]);
+        http::response<http::string_body> response{http::status::ok, 11};
+        response.body() =
+            "{\"status\":\"Pulling fs layer\",\"id\":\"abc\",\"progressDetail\":{}}\n"
+            "{\"error\":\"manifest unknown\",\"errorDetail\":{\"message\":\"manifest unknown\"}}\n";
+        response.prepare_payload();
+        co_await http::async_write(socket, response, asio::use_awaitable);
+      },
+      asio::detached);
+
+  DockerClient client(DockerEndpoint::parse("unix://" + path.string()), 2s);
+  std::vector<nlohmann::json> progress;
+  std::exception_ptr error;
+  asio::co_spawn(
+      context,
+      [&]() -> Awaitable<void> {
+        // Named arguments: GCC 12 destroys some temporaries in a co_await expression twice.
+        std::optional<RegistryAuth> auth = RegistryAuth{"alice", "secret", ""};
+        DockerClient::PullProgress on_progress = [&](const nlohmann::json& line) {
+          progress.push_back(line);
+        };
+        co_await client.pull_image("registry.example:5000/team/app:1.0", auth, on_progress, 5s);
+      },
+      [&](std::exception_ptr e) { error = e; });
+  context.run();
+  std::filesystem::remove(path);
+
+  EXPECT_EQ(target, "/v1.41/images/create?fromImage=registry.example%3A5000%2Fteam%2Fapp&tag=1.0");
+  ASSERT_EQ(progress.size(), 2U);
+  EXPECT_EQ(progress[0]["status"], "Pulling fs layer");
+
+  // X-Registry-Auth is URL-safe base64 of {"username":…,"password":…}.
+  std::string standard = auth_header;
+  for (char& c : standard) {
+    c = c == '-' ? '+' : c == '_' ? '/' : c;
+  }
+  std::string decoded(standard.size(), '\0');
+  const int length = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(decoded.data()),
+                                     reinterpret_cast<const unsigned char*>(standard.data()),
+                                     static_cast<int>(standard.size()));
+  ASSERT_GT(length, 0);
+  decoded.resize(decoded.find('}') + 1);
+  const auto credentials = nlohmann::json::parse(decoded);
+  EXPECT_EQ(credentials["username"], "alice");
+  EXPECT_EQ(credentials["password"], "secret");
+
+  ASSERT_TRUE(error);
+  try {
+    std::rethrow_exception(error);
+  } catch (const DockerError& e) {
+    EXPECT_EQ(e.operation(), "pull");
+    EXPECT_EQ(e.subject(), "registry.example:5000/team/app:1.0");
+    EXPECT_EQ(e.daemon_message(), "manifest unknown");
   }
 }
 

@@ -8,6 +8,8 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -197,6 +199,34 @@ TEST_F(PodmanTest, StartsContainerAndServesThroughPort) {
   await(manager->stop());
   EXPECT_EQ(manager->state("web"), ContainerState::kStopped);
   EXPECT_TRUE(remaining_containers().empty());
+}
+
+TEST_F(PodmanTest, VolumesAndCommandReachContainers) {
+  // Two containers in parallel: one serves a host directory mounted over /www, the other runs
+  // httpd through its configured command with another document root.
+  const auto host_dir = std::filesystem::temp_directory_path() / (prefix_ + "www");
+  std::filesystem::create_directories(host_dir);
+  std::ofstream(host_dir / "index.html") << "served from a volume\n";
+
+  const int mounted_port = free_port();
+  auto mounted = httpd_spec("mounted", mounted_port);
+  mounted.volumes = {host_dir.string() + ":/www:ro"};
+  const int commanded_port = free_port();
+  auto commanded = httpd_spec("commanded", commanded_port);
+  commanded.command = "/bin/busybox httpd -f -p 3000 -h /";
+  commanded.readiness_path = "/www/index.html";
+  commanded.port_config_key = "containers[1].port";
+  auto manager = make_manager({mounted, commanded}, options());
+
+  await(manager->start());
+  EXPECT_EQ(http_get(mounted_port, "/"), "served from a volume\n");
+  EXPECT_EQ(http_get(commanded_port, "/www/index.html"), "inferd test httpd\n");
+  EXPECT_EQ(manager->statuses().size(), 2U);
+  EXPECT_TRUE(manager->ready("commanded"));
+
+  await(manager->stop());
+  EXPECT_TRUE(remaining_containers().empty());
+  std::filesystem::remove_all(host_dir);
 }
 
 TEST_F(PodmanTest, ReusesUnchangedAndRecreatesChanged) {
