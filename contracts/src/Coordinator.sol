@@ -48,6 +48,7 @@ contract Coordinator is ReentrancyGuard {
         // slot 1
         uint16 redundancy;
         bool lazy;
+        bool paid; // paymentAmount != 0, so unpaid deliveries never read slot 3
         address payable verifier;
         // slot 2
         bytes32 containerId;
@@ -155,7 +156,10 @@ contract Coordinator is ReentrancyGuard {
         s.lazy = lazy;
         s.verifier = payable(verifier);
         s.containerId = keccak256(abi.encode(containerId));
-        if (paymentAmount != 0) s.paymentAmount = paymentAmount;
+        if (paymentAmount != 0) {
+            s.paid = true;
+            s.paymentAmount = paymentAmount;
+        }
         if (paymentToken != address(0)) s.paymentToken = paymentToken;
         if (wallet != address(0)) s.wallet = payable(wallet);
         emit SubscriptionCreated(subscriptionId);
@@ -212,9 +216,8 @@ contract Coordinator is ReentrancyGuard {
         if (nodeResponded[nodeKey]) revert NodeRespondedAlready();
         nodeResponded[nodeKey] = true;
 
-        uint256 paymentAmount = s.paymentAmount;
-        if (paymentAmount != 0) {
-            _pay(s, owner, paymentAmount, subscriptionId, interval, nodeKey, proof, nodeWallet);
+        if (s.paid) {
+            _pay(s, owner, s.paymentAmount, subscriptionId, interval, nodeKey, proof, nodeWallet);
         }
 
         unchecked {
@@ -278,7 +281,10 @@ contract Coordinator is ReentrancyGuard {
         s.lazy = sub.lazy;
         s.verifier = sub.verifier;
         s.containerId = sub.containerId;
-        if (sub.paymentAmount != 0) s.paymentAmount = sub.paymentAmount;
+        if (sub.paymentAmount != 0) {
+            s.paid = true;
+            s.paymentAmount = sub.paymentAmount;
+        }
         if (sub.paymentToken != address(0)) s.paymentToken = sub.paymentToken;
         if (sub.wallet != address(0)) s.wallet = sub.wallet;
     }

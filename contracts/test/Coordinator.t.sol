@@ -86,7 +86,7 @@ contract CoordinatorTest is Fixture {
         assertEq(callbackConsumer.getContainerInputs(id, 0, 0, address(0)), INPUT);
     }
 
-    // §11.3 item 5: undeliverable subscriptions are rejected at creation.
+    // Undeliverable subscriptions are rejected at creation (the reference accepts them).
     function testCannotCreateWithZeroFrequency() public {
         vm.expectRevert(Coordinator.InvalidSubscription.selector);
         _subscribe(0, 60, 1, false);

@@ -6,7 +6,7 @@ import {Coordinator, Subscription} from "../src/Coordinator.sol";
 import {EIP712Coordinator} from "../src/EIP712Coordinator.sol";
 import {Allowlist} from "../src/pattern/Allowlist.sol";
 
-/// @dev Stands in for the subscribing contract of the §6.6 vector.
+/// @dev Stands in for the subscribing contract (0x1111…1111) of the reference EIP-712 vector.
 contract VectorSigner {
     function getSigner() external pure returns (address) {
         return 0xe05fcC23807536bEe418f142D19fa0d21BB0cfF7;
@@ -84,7 +84,7 @@ contract EIP712CoordinatorTest is Fixture {
         return coordinator.createSubscriptionDelegatee(nonce, expiry, sub, v, r, s);
     }
 
-    // ---- §6.6 test vector ------------------------------------------------------------------------
+    // ---- EIP-712 vector, computed independently with cast and the SDK's own signing helper -------
 
     function testVectorEIP712() public {
         address verifying = 0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512;

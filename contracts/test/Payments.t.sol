@@ -227,7 +227,7 @@ contract PaymentsTest is Fixture {
         assertEq(address(nodeWallet).balance, 1.7978 ether);
     }
 
-    // ---- §11.3 item 1: escrow is per spender and cTransfer cannot spend it ---------------------
+    // ---- escrow is per spender, and cTransfer cannot spend it -----------------------------------
 
     function testEscrowedFundsCannotBeSpentByAnotherSubscription() public {
         optimisticVerifier.updateFee(address(token), 0);
@@ -271,7 +271,7 @@ contract PaymentsTest is Fixture {
         assertEq(wallet.allowance(BOB, address(0)), 1 ether);
     }
 
-    // ---- §11.3 item 2: the fee is bounded and changes are logged --------------------------------
+    // ---- the fee is bounded, and changes are logged ------------------------------------------------
 
     function testFeeUpdateEmitsAndIsBounded() public {
         vm.expectEmit(false, false, false, true, address(fee));

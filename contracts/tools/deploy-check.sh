@@ -40,7 +40,7 @@ for (const k of keys) {
   check(/^0x[0-9a-fA-F]{40}$/.test(d[k] || ''), `key ${k} is an address`);
   if (d[k]) check(cast('code', d[k]).length > 2, `code at ${k}`);
 }
-// The §7 example addresses for the anvil default deployer at nonce 0.
+// The addresses the SDK's own deployment gives for the anvil default deployer at nonce 0.
 check(d.registry === '0x5FbDB2315678afecb367f032d93F642f64180aa3', 'registry address');
 check(d.coordinator === '0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512', 'coordinator address');
 check(d.walletFactory === '0x5FC8d32690cc91D4c39d9d3abcBD16989F875707', 'walletFactory address');

@@ -122,15 +122,24 @@ abstract contract Fixture is Test {
 
     // ---- helpers -------------------------------------------------------------------------
 
-    function _subscribe(uint32 frequency, uint32 period, uint16 redundancy, bool lazy) internal returns (uint32) {
+    function _subscribe(uint32 frequency, uint32 period, uint16 redundancy, bool lazy)
+        internal
+        virtual
+        returns (uint32)
+    {
         return subscriptionConsumer.createSubscription(
             CONTAINER, frequency, period, redundancy, lazy, address(0), 0, address(0), address(0)
         );
     }
 
-    function _subscribePaid(uint32 frequency, uint32 period, address paymentToken, uint256 amount, address wallet, address verifier)
-        internal
-        returns (uint32)
+    function _subscribePaid(
+        uint32 frequency,
+        uint32 period,
+        address paymentToken,
+        uint256 amount,
+        address wallet,
+        address verifier
+    ) internal virtual returns (uint32)
     {
         return subscriptionConsumer.createSubscription(
             CONTAINER, frequency, period, 1, false, paymentToken, amount, wallet, verifier
