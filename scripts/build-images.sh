@@ -1,24 +1,27 @@
 #!/usr/bin/env bash
 # Builds inferd's container images offline, FROM scratch: no base image, no registry.
 #
-# Usage: scripts/build-images.sh [--build-dir DIR] [IMAGE...]
+# Usage: scripts/build-images.sh [--build-dir DIR] [--tag TAG] [IMAGE...]
 #   IMAGE: hello, echo (the services; the default is both) or test-httpd (the busybox image the
 #   container manager's Podman tests use).
 #   --build-dir: the CMake build directory holding bin/<service>-service; by default the most
 #   recently built build/*/bin/<service>-service.
+#   --tag: the image tag (default: latest).
 #
 # A service image contains the stripped service binary in /usr/local/bin, every shared library
-# `ldd` lists for it and the dynamic loader, each at its host path. Images are tagged
-# localhost/inferd/<name>:latest. Uses podman, or docker when podman is missing.
+# `ldd` lists for it and the dynamic loader, each at its host path. Images are named
+# localhost/inferd/<name>:<tag>. Uses podman, or docker when podman is missing.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 build_dir=""
+tag=latest
 images=()
 while (($#)); do
   case "$1" in
     --build-dir) build_dir=$2; shift 2 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    --tag) tag=$2; shift 2 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) images+=("$1"); shift ;;
   esac
 done
@@ -81,9 +84,9 @@ build_service() {
     copy_at_host_path "$library" "$stage/rootfs"
   done
 
-  echo "build-images.sh: building localhost/inferd/$service:latest from $binary" >&2
-  "$cli" build --quiet -t "localhost/inferd/$service:latest" -f "$stage/Containerfile" "$stage" >/dev/null
-  report_size "localhost/inferd/$service:latest"
+  echo "build-images.sh: building localhost/inferd/$service:$tag from $binary" >&2
+  "$cli" build --quiet -t "localhost/inferd/$service:$tag" -f "$stage/Containerfile" "$stage" >/dev/null
+  report_size "localhost/inferd/$service:$tag"
 }
 
 build_test_httpd() {
@@ -100,9 +103,9 @@ build_test_httpd() {
   cp "$root/tests/containers/httpd-image/Containerfile" "$stage/"
   cp "$root/tests/containers/httpd-image/index.html" "$stage/rootfs/www/"
   cp "$busybox" "$stage/rootfs/bin/busybox"
-  echo "build-images.sh: building localhost/inferd/test-httpd:latest" >&2
-  "$cli" build --quiet -t localhost/inferd/test-httpd:latest -f "$stage/Containerfile" "$stage" >/dev/null
-  report_size localhost/inferd/test-httpd:latest
+  echo "build-images.sh: building localhost/inferd/test-httpd:$tag" >&2
+  "$cli" build --quiet -t localhost/inferd/test-httpd:$tag -f "$stage/Containerfile" "$stage" >/dev/null
+  report_size localhost/inferd/test-httpd:$tag
 }
 
 report_size() {

@@ -229,6 +229,53 @@ TEST_F(PodmanTest, VolumesAndCommandReachContainers) {
   std::filesystem::remove_all(host_dir);
 }
 
+#ifdef INFERD_HELLO_SERVICE_BUILD_DIR
+// Posts a job envelope to a service's /service_output and returns the reply body.
+std::string post_job(int port, const std::string& body) {
+  asio::io_context context;
+  beast::tcp_stream stream(context);
+  stream.expires_after(10s);
+  stream.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"),
+                                         static_cast<unsigned short>(port)));
+  http::request<http::string_body> request{http::verb::post, "/service_output", 11};
+  request.set(http::field::host, "127.0.0.1");
+  request.set(http::field::content_type, "application/json");
+  request.body() = body;
+  request.prepare_payload();
+  http::write(stream, request);
+  beast::flat_buffer buffer;
+  http::response<http::string_body> response;
+  http::read(stream, buffer, response);
+  return response.body();
+}
+
+TEST_F(PodmanTest, HelloServiceRunsJob) {
+  // An image tag of this test only, so parallel runs never replace each other's image.
+  const std::string tag = "test-" + std::to_string(::getpid());
+  const std::string image = "localhost/inferd/hello:" + tag;
+  run_command("bash " INFERD_SOURCE_DIR "/scripts/build-images.sh --build-dir " +
+              std::string(INFERD_HELLO_SERVICE_BUILD_DIR) + " --tag " + tag + " hello >&2");
+
+  const int port = free_port();
+  auto spec = httpd_spec("hello", port);
+  spec.image = image;
+  auto manager = make_manager({spec}, options());
+  await(manager->start());
+
+  const auto reply = nlohmann::json::parse(post_job(
+      port, R"({"source": 1, "destination": 1, "data": {"x": 1}, "requires_proof": false})"));
+  EXPECT_EQ(reply["output"],
+            "hello, world!, your input was: {'source': 1, 'destination': 1, 'data': {'x': 1}, "
+            "'requires_proof': False}");
+
+  await(manager->stop());
+  EXPECT_TRUE(remaining_containers().empty());
+  auto removed = await(docker().request(http::verb::delete_, "/images/" + url_encode(image, "/:"),
+                                        "", "remove image", image));
+  EXPECT_EQ(removed.status, 200) << removed.body;
+}
+#endif
+
 TEST_F(PodmanTest, ReusesUnchangedAndRecreatesChanged) {
   const int port = free_port();
   auto spec = httpd_spec("web", port);
