@@ -154,11 +154,13 @@ struct ClientConnection {
   beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : tcp; }
 };
 
-ClientError transport_error(std::string_view operation, const Url& url,
-                            const beast::error_code& ec) {
+ClientError transport_error(std::string_view operation, const Url& url, const beast::error_code& ec,
+                            Clock::time_point deadline) {
   ClientErrorKind kind = ClientErrorKind::kProtocol;
   std::string reason = ec.message();
-  if (ec == beast::error::timeout) {
+  // A timer that fires can surface as operation_aborted instead of beast's timeout error.
+  if (ec == beast::error::timeout ||
+      (ec == asio::error::operation_aborted && Clock::now() >= deadline)) {
     kind = ClientErrorKind::kTimeout;
     reason = "deadline exceeded";
   } else if (ec == asio::error::operation_aborted) {
@@ -167,7 +169,7 @@ ClientError transport_error(std::string_view operation, const Url& url,
              ec == asio::error::host_not_found_try_again ||
              ec == asio::error::network_unreachable) {
     kind = ClientErrorKind::kConnect;
-  } else if (is_stale_connection_error(ec)) {
+  } else if (is_stale_connection_error(ec) || ec == http::error::partial_message) {
     kind = ClientErrorKind::kClosed;
     reason = "connection closed by the server before the reply was complete";
   } else if (ec == http::error::body_limit) {
@@ -261,12 +263,12 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
     auto endpoints = co_await resolver.async_resolve(url.host, url.port,
                                                      asio::redirect_error(asio::use_awaitable, ec));
     if (ec)
-      throw transport_error("resolving", url, ec);
+      throw transport_error("resolving", url, ec, deadline);
     connection->tcp.expires_at(deadline);
     co_await connection->tcp.async_connect(endpoints,
                                            asio::redirect_error(asio::use_awaitable, ec));
     if (ec)
-      throw transport_error("connecting to", url, ec);
+      throw transport_error("connecting to", url, ec, deadline);
     connection->tcp.socket().set_option(tcp::no_delay(true), ec);
 
     if (url.scheme == "https") {
@@ -280,7 +282,7 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
       co_await connection->tls->async_handshake(asio::ssl::stream_base::client,
                                                 asio::redirect_error(asio::use_awaitable, ec));
       if (ec)
-        throw transport_error("TLS handshake with", url, ec);
+        throw transport_error("TLS handshake with", url, ec, deadline);
     }
     co_return connection;
   }
@@ -296,7 +298,7 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
     if (ec) {
       if (reused && is_stale_connection_error(ec))
         throw StaleConnection{};
-      throw transport_error("sending request to", url, ec);
+      throw transport_error("sending request to", url, ec, deadline);
     }
 
     ClientResponse response;
@@ -308,12 +310,12 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
       if (ec) {
         if (reused && is_stale_connection_error(ec))
           throw StaleConnection{};
-        throw transport_error("reading reply from", url, ec);
+        throw transport_error("reading reply from", url, ec, deadline);
       }
       co_await http::async_read(stream, connection.buffer, parser,
                                 asio::redirect_error(asio::use_awaitable, ec));
       if (ec)
-        throw transport_error("reading reply from", url, ec);
+        throw transport_error("reading reply from", url, ec, deadline);
       auto message = parser.release();
       response.status = message.result();
       response.status_code = message.result_int();
@@ -330,7 +332,7 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
     if (ec) {
       if (reused && is_stale_connection_error(ec))
         throw StaleConnection{};
-      throw transport_error("reading reply from", url, ec);
+      throw transport_error("reading reply from", url, ec, deadline);
     }
     response.status = parser.get().result();
     response.status_code = parser.get().result_int();
@@ -346,7 +348,7 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
       if (ec == http::error::need_buffer)
         ec = {};
       if (ec)
-        throw transport_error("reading streamed reply from", url, ec);
+        throw transport_error("reading streamed reply from", url, ec, deadline);
       std::size_t received = chunk.size() - parser.get().body().size;
       if (received == 0)
         continue;

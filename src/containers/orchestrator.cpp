@@ -1,0 +1,241 @@
+#include "containers/orchestrator.hpp"
+
+#include <cstdlib>
+
+#include <spdlog/spdlog.h>
+
+namespace inferd::containers {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::shared_ptr<spdlog::logger> logger() {
+  auto found = spdlog::get("orchestrator");
+  return found ? found : spdlog::default_logger();
+}
+
+Clock::duration seconds(double value) {
+  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(value));
+}
+
+infra::Url endpoint_base(const infra::ContainerConfig& config) {
+  if (!config.url.empty())
+    return infra::Url::parse(config.url);
+  // The reference reaches containers through host.docker.internal when the node itself runs in
+  // Docker (RUNTIME=docker), else on the local host.
+  const char* runtime = std::getenv("RUNTIME");
+  std::string host = runtime != nullptr && std::string_view(runtime) == "docker"
+                         ? "host.docker.internal"
+                         : "127.0.0.1";
+  return infra::Url::parse("http://" + host + ":" + std::to_string(config.port));
+}
+
+store::ContainerResult error_result(const std::string& container, std::string message) {
+  return store::ContainerResult{container, std::nullopt, std::move(message)};
+}
+
+}  // namespace
+
+std::string excerpt(std::string_view text, std::size_t max_bytes) {
+  if (text.size() <= max_bytes)
+    return std::string(text);
+  return std::string(text.substr(0, max_bytes)) + "...";
+}
+
+nlohmann::json make_envelope(const JobSpec& job, std::size_t index, nlohmann::json data) {
+  bool first = index == 0;
+  bool last = index + 1 == job.containers.size();
+  nlohmann::json envelope = nlohmann::json::object();
+  envelope["source"] = static_cast<int>(first ? job.source : JobLocation::kOffchain);
+  envelope["destination"] = static_cast<int>(last ? job.destination : JobLocation::kOffchain);
+  envelope["data"] = std::move(data);
+  envelope["requires_proof"] = job.requires_proof;
+  return envelope;
+}
+
+Orchestrator::Orchestrator(asio::any_io_executor executor, infra::HttpClient& client,
+                           store::JobStore& store,
+                           const std::vector<infra::ContainerConfig>& containers)
+    : executor_(std::move(executor)), client_(client), store_(store) {
+  for (const auto& config : containers) {
+    ServiceEndpoint endpoint{config, endpoint_base(config),
+                             std::make_shared<infra::ConcurrencyLimiter>(
+                                 executor_, config.max_concurrency, config.queue_size)};
+    ids_.push_back(config.id);
+    endpoints_.emplace(config.id, std::move(endpoint));
+  }
+}
+
+const ServiceEndpoint* Orchestrator::find(std::string_view id) const {
+  auto found = endpoints_.find(id);
+  return found == endpoints_.end() ? nullptr : &found->second;
+}
+
+bool Orchestrator::has_capacity(const std::vector<std::string>& ids) const {
+  for (const auto& id : ids) {
+    const auto* endpoint = find(id);
+    if (endpoint != nullptr && !endpoint->limiter->has_capacity())
+      return false;
+  }
+  return true;
+}
+
+Awaitable<store::ContainerResult> Orchestrator::call(const ServiceEndpoint& endpoint,
+                                                     nlohmann::json envelope) {
+  const std::string& id = endpoint.config.id;
+  infra::ConcurrencyLimiter::Permit permit;
+  try {
+    permit = co_await endpoint.limiter->acquire();
+  } catch (const infra::QueueFull& error) {
+    co_return error_result(id, "container " + id + " is overloaded: " + error.what());
+  }
+
+  infra::ClientRequest request;
+  request.method = http::verb::post;
+  request.content_type = "application/json";
+  request.body = envelope.dump();
+  if (!endpoint.config.bearer.empty()) {
+    request.headers.emplace_back("Authorization", "Bearer " + endpoint.config.bearer);
+  }
+
+  infra::ClientResponse response;
+  try {
+    response = co_await client_.send(endpoint.base.with_path("/service_output"), std::move(request),
+                                     Clock::now() + seconds(endpoint.config.timeout));
+  } catch (const infra::ClientError& error) {
+    std::string reason = error.kind() == infra::ClientErrorKind::kTimeout
+                             ? "timed out after " + std::to_string(endpoint.config.timeout) +
+                                   " s (containers[].timeout)"
+                             : std::string(error.what());
+    co_return error_result(id, "container " + id + ": " + reason);
+  }
+
+  if (response.status_code < 200 || response.status_code >= 300) {
+    co_return error_result(id, "container " + id + " answered HTTP " +
+                                   std::to_string(response.status_code) + ": " +
+                                   excerpt(response.body));
+  }
+  if (!response.is_json()) {
+    std::string type = response.header("content-type");
+    co_return error_result(id, "container " + id + " answered a non-JSON body (Content-Type: " +
+                                   (type.empty() ? "none" : type) + "): " + excerpt(response.body));
+  }
+  auto output = nlohmann::json::parse(response.body, nullptr, false);
+  if (output.is_discarded()) {
+    co_return error_result(id,
+                           "container " + id + " answered invalid JSON: " + excerpt(response.body));
+  }
+  co_return store::ContainerResult{id, std::move(output), std::nullopt};
+}
+
+Awaitable<std::vector<store::ContainerResult>> Orchestrator::run_chain(JobSpec job) {
+  std::vector<store::ContainerResult> results;
+  nlohmann::json data = job.data;
+  for (std::size_t index = 0; index < job.containers.size(); ++index) {
+    const auto* endpoint = find(job.containers[index]);
+    if (endpoint == nullptr) {
+      results.push_back(error_result(job.containers[index],
+                                     "container " + job.containers[index] + " is not configured"));
+      break;
+    }
+    auto result = co_await call(*endpoint, make_envelope(job, index, std::move(data)));
+    bool failed = result.error.has_value();
+    if (!failed)
+      data = *result.output;
+    results.push_back(std::move(result));
+    if (failed) {
+      logger()->info("job failed job_id={} container={} error={}", job.id, job.containers[index],
+                     *results.back().error);
+      break;
+    }
+    if (index + 1 < job.containers.size() && !job.id.empty()) {
+      co_await store_.append_result(job.id, results.back());
+    }
+  }
+  co_return results;
+}
+
+Awaitable<void> Orchestrator::store_outcome(const JobSpec& job,
+                                            std::vector<store::ContainerResult> results) {
+  bool failed = results.empty() || results.back().error.has_value();
+  try {
+    co_await store_.finish(job.id, failed ? store::JobStatus::kFailed : store::JobStatus::kSuccess,
+                           std::move(results));
+  } catch (const std::exception& error) {
+    logger()->error("storing job outcome failed job_id={} error={}", job.id, error.what());
+  }
+  if (on_finished_)
+    on_finished_(job.id);
+}
+
+Awaitable<void> Orchestrator::run_offchain(JobSpec job) {
+  ++in_flight_;
+  std::vector<store::ContainerResult> results;
+  try {
+    results = co_await run_chain(job);
+  } catch (const std::exception& error) {
+    logger()->error("job aborted job_id={} error={}", job.id, error.what());
+    results.push_back(error_result(job.containers.empty() ? "" : job.containers.front(),
+                                   "job aborted by an internal error"));
+  }
+  co_await store_outcome(job, std::move(results));
+  --in_flight_;
+}
+
+Awaitable<std::vector<store::ContainerResult>> Orchestrator::run_stream(JobSpec job,
+                                                                        StreamSink sink) {
+  ++in_flight_;
+  const std::string container = job.containers.front();
+  std::vector<store::ContainerResult> results;
+  const auto* endpoint = find(container);
+
+  std::string text;
+  bool started = false;
+  std::optional<std::string> failure;
+  infra::ConcurrencyLimiter::Permit permit;
+  try {
+    permit = co_await endpoint->limiter->acquire();
+    infra::ClientRequest request;
+    request.method = http::verb::post;
+    request.content_type = "application/json";
+    request.body = make_envelope(job, 0, job.data).dump();
+    if (!endpoint->config.bearer.empty()) {
+      request.headers.emplace_back("Authorization", "Bearer " + endpoint->config.bearer);
+    }
+    infra::ChunkHandler relay = [&](std::string_view chunk) -> Awaitable<void> {
+      text.append(chunk);
+      started = true;
+      co_await sink(chunk);
+    };
+    auto response =
+        co_await client_.stream(endpoint->base.with_path("/service_output"), std::move(request),
+                                Clock::now() + seconds(endpoint->config.stream_timeout), relay);
+    if (response.status_code < 200 || response.status_code >= 300) {
+      failure = "container " + container + " answered HTTP " +
+                std::to_string(response.status_code) + ": " + excerpt(response.body);
+    }
+  } catch (const infra::QueueFull& error) {
+    failure = "container " + container + " is overloaded: " + error.what();
+  } catch (const infra::ClientError& error) {
+    failure = error.kind() == infra::ClientErrorKind::kTimeout
+                  ? "container " + container + ": stream timed out after " +
+                        std::to_string(endpoint->config.stream_timeout) +
+                        " s (containers[].stream_timeout)"
+                  : "container " + container + ": " + error.what();
+  } catch (const std::exception& error) {
+    // The client of the stream went away while bytes were being relayed.
+    failure = std::string("stream to the client failed: ") + error.what();
+  }
+  if (failure) {
+    if (started)
+      *failure += " (after " + std::to_string(text.size()) + " bytes were relayed)";
+    results.push_back(error_result(container, *failure));
+  } else {
+    results.push_back(store::ContainerResult{container, nlohmann::json{{"output", text}}, {}});
+  }
+  co_await store_outcome(job, results);
+  --in_flight_;
+  co_return results;
+}
+
+}  // namespace inferd::containers

@@ -1,0 +1,102 @@
+// Runs jobs through chains of service containers over HTTP.
+//
+// Each container gets `POST /service_output` with the envelope {source, destination, data,
+// requires_proof}; each output becomes the next container's data. Calls to one container are
+// bounded by its `max_concurrency`, with at most `queue_size` more waiting.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "infra/concurrency_limiter.hpp"
+#include "infra/config.hpp"
+#include "infra/http_client.hpp"
+#include "store/job_store.hpp"
+
+namespace inferd::containers {
+
+/// Where a job's data came from and where its result goes (JobLocation in the reference).
+enum class JobLocation : int { kOnchain = 0, kOffchain = 1, kStream = 2 };
+
+/// A job to run: its containers in order and the first container's data.
+struct JobSpec {
+  std::string id;
+  std::string owner;
+  std::vector<std::string> containers;
+  nlohmann::json data;
+  bool requires_proof = false;
+  JobLocation source = JobLocation::kOffchain;
+  JobLocation destination = JobLocation::kOffchain;
+};
+
+/// A configured service as the orchestrator calls it.
+struct ServiceEndpoint {
+  infra::ContainerConfig config;
+  infra::Url base;  ///< `url` when set, else http://<host>:<port>
+  std::shared_ptr<infra::ConcurrencyLimiter> limiter;
+};
+
+/// Receives the bytes of a streamed reply. The first call comes after the container accepted
+/// the request with a 2xx status.
+using StreamSink = std::function<Awaitable<void>(std::string_view)>;
+
+/// Thread-safe. Owned by the node; outlives every job it runs.
+class Orchestrator {
+ public:
+  Orchestrator(asio::any_io_executor executor, infra::HttpClient& client, store::JobStore& store,
+               const std::vector<infra::ContainerConfig>& containers);
+
+  /// The endpoint of a configured container, or nullptr.
+  const ServiceEndpoint* find(std::string_view id) const;
+  const std::vector<std::string>& container_ids() const { return ids_; }
+
+  /// True when every container of `ids` can take one more call without exceeding its queue.
+  bool has_capacity(const std::vector<std::string>& ids) const;
+
+  /// Runs the chain and returns every container result in order; the last one is an error
+  /// result when a container failed. Never throws for container failures.
+  Awaitable<std::vector<store::ContainerResult>> run_chain(JobSpec job);
+
+  /// Runs an off-chain job that is already stored as running, then stores its outcome.
+  Awaitable<void> run_offchain(JobSpec job);
+
+  /// Streams the first container's reply into `sink` and stores the joined text as the result
+  /// ({"output": text}). Returns the stored results. A failure before the first byte returns an
+  /// error result without calling `sink`; a failure after it throws nothing but is recorded.
+  Awaitable<std::vector<store::ContainerResult>> run_stream(JobSpec job, StreamSink sink);
+
+  /// Called with the job id whenever a job is finished and stored.
+  void on_finished(std::function<void(const std::string&)> callback) {
+    on_finished_ = std::move(callback);
+  }
+
+  /// Jobs started by run_offchain or run_stream that have not finished yet.
+  std::size_t in_flight() const { return in_flight_.load(); }
+
+ private:
+  Awaitable<store::ContainerResult> call(const ServiceEndpoint& endpoint, nlohmann::json envelope);
+  Awaitable<void> store_outcome(const JobSpec& job, std::vector<store::ContainerResult> results);
+
+  asio::any_io_executor executor_;
+  infra::HttpClient& client_;
+  store::JobStore& store_;
+  std::map<std::string, ServiceEndpoint, std::less<>> endpoints_;
+  std::vector<std::string> ids_;
+  std::function<void(const std::string&)> on_finished_;
+  std::atomic<std::size_t> in_flight_{0};
+};
+
+/// Builds the envelope sent to container `index` of `job` (0-based) with the given data.
+nlohmann::json make_envelope(const JobSpec& job, std::size_t index, nlohmann::json data);
+
+/// At most `max_bytes` of `text`, with "..." appended when it was cut.
+std::string excerpt(std::string_view text, std::size_t max_bytes = 256);
+
+}  // namespace inferd::containers

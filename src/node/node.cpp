@@ -1,0 +1,157 @@
+#include "node/node.hpp"
+
+#include <csignal>
+#include <thread>
+
+#include "api/rest_api.hpp"
+#include "containers/orchestrator.hpp"
+#include "infra/http_client.hpp"
+#include "infra/http_server.hpp"
+#include "infra/logging.hpp"
+#include "store/sqlite_job_store.hpp"
+
+namespace inferd::node {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kRestartReason = "node restarted";
+constexpr const char* kShutdownReason = "node shut down before the job finished";
+
+void check_supported(const infra::NodeConfig& config) {
+  if (config.chain.enabled) {
+    throw UnsupportedConfig(
+        config.source_path.string() +
+        ": chain.enabled: true is not supported by this build yet (on-chain subscriptions are "
+        "not implemented); set chain.enabled to false");
+  }
+  if (config.manage_containers && !config.containers.empty()) {
+    throw UnsupportedConfig(
+        config.source_path.string() +
+        ": manage_containers: true is not supported by this build yet; set it to false and "
+        "start the service containers yourself on their configured ports");
+  }
+  if (config.store.backend != "sqlite") {
+    throw UnsupportedConfig(config.source_path.string() + ": store.backend: \"" +
+                            config.store.backend +
+                            "\" is not supported by this build yet; use \"sqlite\"");
+  }
+}
+
+// Deletes expired job results once a minute until `stopping` is set.
+Awaitable<void> expire_results(store::JobStore& store, const std::atomic<bool>& stopping) {
+  auto log = infra::logging::get_logger("store");
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  while (!stopping) {
+    timer.expires_after(60s);
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (stopping)
+      break;
+    try {
+      auto deleted = co_await store.delete_expired();
+      if (deleted > 0)
+        log->debug("expired job results deleted count={}", deleted);
+    } catch (const std::exception& error) {
+      log->warn("deleting expired job results failed error={}", error.what());
+    }
+  }
+}
+
+}  // namespace
+
+int run_node(const infra::NodeConfig& config) {
+  check_supported(config);
+  infra::logging::setup(infra::logging::options_from(config.log));
+  auto log = infra::logging::get_logger("node");
+  log->info("config loaded path={}", config.source_path.string());
+  for (const auto& warning : config.warnings)
+    log->warn("{}", warning.message);
+
+  asio::io_context io;
+  auto executor = io.get_executor();
+
+  auto store = std::make_unique<store::SqliteJobStore>(
+      config.store.data_dir, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::duration<double>(config.store.result_ttl)));
+  infra::HttpClient client(executor);
+  containers::Orchestrator orchestrator(executor, client, *store, config.containers);
+  api::RestApi api(executor, config, orchestrator, *store, client, api::ApiHooks{});
+
+  infra::HttpServerOptions server_options;
+  server_options.bind_address = config.server.bind_address;
+  server_options.port = config.server.port;
+  server_options.max_body_bytes = config.server.max_body_bytes;
+  infra::HttpServer server(io, server_options);
+  api.install(server);
+
+  // Start-up runs as the first coroutine: jobs a crash left running are failed before the
+  // REST API accepts anything, so no client sees them as still running.
+  std::exception_ptr startup_error;
+  asio::co_spawn(
+      io,
+      [&]() -> Awaitable<void> {
+        auto count = co_await store->fail_running(kRestartReason);
+        if (count > 0) {
+          log->warn("jobs left running by the previous run marked failed count={} reason=\"{}\"",
+                    count, kRestartReason);
+        }
+        server.start();
+        log->info("REST API listening address={}:{} containers={}", config.server.bind_address,
+                  server.port(), config.containers.size());
+      },
+      [&](std::exception_ptr error) {
+        if (!error)
+          return;
+        startup_error = error;
+        io.stop();
+      });
+
+  std::atomic<bool> stopping{false};
+  asio::co_spawn(io, expire_results(*store, stopping), asio::detached);
+
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int signal_number) {
+    if (ec)
+      return;
+    log->info("shutting down signal={} in_flight={}", signal_number, orchestrator.in_flight());
+    stopping = true;
+    api.stop_intake();
+    server.stop_accepting();
+    asio::co_spawn(
+        io,
+        [&]() -> Awaitable<void> {
+          auto deadline =
+              Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                 std::chrono::duration<double>(config.server.shutdown_grace));
+          asio::steady_timer timer(io);
+          while (orchestrator.in_flight() > 0 && Clock::now() < deadline) {
+            timer.expires_after(20ms);
+            co_await timer.async_wait(asio::use_awaitable);
+          }
+          auto abandoned = co_await store->fail_running(kShutdownReason);
+          if (abandoned > 0) {
+            log->warn("jobs still running at shutdown marked failed count={}", abandoned);
+          }
+          server.close_connections();
+          io.stop();
+        },
+        asio::detached);
+  });
+
+  unsigned thread_count = std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::thread> threads;
+  for (unsigned i = 1; i < thread_count; ++i)
+    threads.emplace_back([&io] { io.run(); });
+  io.run();
+  for (auto& thread : threads)
+    thread.join();
+  if (startup_error)
+    std::rethrow_exception(startup_error);
+  log->info("stopped");
+  infra::logging::flush();
+  return 0;
+}
+
+}  // namespace inferd::node
