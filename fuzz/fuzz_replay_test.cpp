@@ -1,5 +1,5 @@
-// Runs each fuzz entry point over its committed corpus as a plain test, so builds without
-// libFuzzer still exercise the fuzzed parsers on known-tricky inputs.
+// Runs one fuzz entry point over its committed corpus (fuzz/corpus/INFERD_FUZZ_CORPUS) as a
+// plain test, so builds without libFuzzer still exercise the fuzzed parsers on tricky inputs.
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -29,8 +29,8 @@ std::vector<std::uint8_t> read_file(const std::filesystem::path& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-TEST(FuzzReplayTest, AbiDecodeCorpus) {
-  const auto files = corpus_files("abi_decode");
+TEST(FuzzReplayTest, CommittedCorpus) {
+  const auto files = corpus_files(INFERD_FUZZ_CORPUS);
   ASSERT_GE(files.size(), 5u) << "the committed corpus is missing";
   for (const auto& file : files) {
     SCOPED_TRACE(file.filename().string());
@@ -39,9 +39,9 @@ TEST(FuzzReplayTest, AbiDecodeCorpus) {
   }
 }
 
-TEST(FuzzReplayTest, AbiDecodeTruncatedPrefixes) {
+TEST(FuzzReplayTest, TruncatedPrefixes) {
   // Every prefix of every corpus file: truncation is the most common malformation.
-  for (const auto& file : corpus_files("abi_decode")) {
+  for (const auto& file : corpus_files(INFERD_FUZZ_CORPUS)) {
     const auto bytes = read_file(file);
     for (std::size_t length = 0; length <= bytes.size(); ++length) {
       EXPECT_EQ(LLVMFuzzerTestOneInput(bytes.data(), length), 0);
