@@ -205,23 +205,40 @@ contract Coordinator is ReentrancyGuard {
         if (interval != deliveryInterval) revert IntervalMismatch();
         if (interval > frequency) revert SubscriptionCompleted();
 
-        bytes32 countKey = keccak256(abi.encode(subscriptionId, interval));
+        // The three flags share slot 1: read them together.
+        uint16 redundancy = s.redundancy;
+        bool lazy = s.lazy;
+        bool paid = s.paid;
+
+        // countKey = keccak256(abi.encode(subscriptionId, interval)) and
+        // nodeKey = keccak256(abi.encode(subscriptionId, interval, msg.sender)), hashed in
+        // memory past the free pointer instead of two abi.encode allocations.
+        bytes32 countKey;
+        bytes32 nodeKey;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, and(subscriptionId, 0xffffffff))
+            mstore(add(m, 0x20), and(interval, 0xffffffff))
+            countKey := keccak256(m, 0x40)
+            mstore(add(m, 0x40), caller())
+            nodeKey := keccak256(m, 0x60)
+        }
+
         uint16 count = redundancyCount[countKey];
-        if (count == s.redundancy) revert IntervalCompleted();
+        if (count == redundancy) revert IntervalCompleted();
         unchecked {
             // count < redundancy <= type(uint16).max
             redundancyCount[countKey] = count + 1;
         }
-        bytes32 nodeKey = keccak256(abi.encode(subscriptionId, interval, msg.sender));
         if (nodeResponded[nodeKey]) revert NodeRespondedAlready();
         nodeResponded[nodeKey] = true;
 
-        if (s.paid) {
+        if (paid) {
             _pay(s, owner, s.paymentAmount, subscriptionId, interval, nodeKey, proof, nodeWallet);
         }
 
         unchecked {
-            if (s.lazy) {
+            if (lazy) {
                 bytes32 containerId = s.containerId;
                 uint256 index =
                     INBOX.writeViaCoordinator(containerId, msg.sender, subscriptionId, interval, input, output, proof);
