@@ -231,12 +231,12 @@ TEST(EchoService, BadInputIsContainerError) {
   EXPECT_EQ(json_of(response)["code"], "400");
 }
 
-TEST(EchoService, ManyConcurrentJobs) {
-  ServiceProcess echo(binary_path("echo-service"), kLoopback);
+// Sends 64 echo jobs at once and checks every reply.
+void expect_concurrent_jobs_succeed(unsigned short port) {
   Client client;
   const std::string body = job_body(1, 1, {{"input", echo_input("hello", "")}});
   // HttpClient::send keeps a reference to the URL until it completes.
-  const Url url = Client::url(echo.port(), "/service_output");
+  const Url url = Client::url(port, "/service_output");
   std::vector<std::future<ClientResponse>> replies;
   for (int i = 0; i < 64; ++i) {
     ClientRequest request{http::verb::post, body, {}, "application/json"};
@@ -245,8 +245,22 @@ TEST(EchoService, ManyConcurrentJobs) {
         client.http_client().send(url, request, std::chrono::steady_clock::now() + 10s),
         asio::use_future));
   }
-  for (auto& reply : replies)
-    EXPECT_EQ(reply.get().status_code, 200u);
+  for (auto& reply : replies) {
+    auto response = reply.get();
+    EXPECT_EQ(response.status_code, 200u);
+    EXPECT_EQ(json_of(response)["raw_output"], sdk::hex_encode(sdk::abi_encode_string("hello")));
+  }
+}
+
+TEST(EchoService, ManyConcurrentJobs) {
+  ServiceProcess echo(binary_path("echo-service"), kLoopback);
+  expect_concurrent_jobs_succeed(echo.port());
+}
+
+TEST(EchoService, ManyConcurrentJobsOnTwoThreads) {
+  ServiceProcess echo(binary_path("echo-service"), loopback_with({"--threads", "2"}));
+  expect_concurrent_jobs_succeed(echo.port());
+  EXPECT_EQ(echo.stop(SIGTERM, 10s), std::optional<int>(0));
 }
 
 TEST(EchoService, SigtermExitsZero) {
@@ -321,6 +335,19 @@ TEST(TestService, SigtermLetsRunningJobFinish) {
   ASSERT_TRUE(service.wait_for_log("job received", 10s));
   EXPECT_EQ(service.stop(SIGTERM, 10s), std::optional<int>(0));
   EXPECT_EQ(reply.get().status_code, 200u);
+}
+
+TEST(TestService, GracePeriodBoundsShutdown) {
+  ServiceProcess service(
+      binary_path("test-service"),
+      loopback_with({"--delay-ms", "60000", "--shutdown-grace-ms", "100", "--log-level", "debug"}));
+  Client client;
+  auto reply = std::async(std::launch::async, [&client, &service] {
+    return client.post_job(service.port(), job_body(1, 1, nlohmann::json::object()));
+  });
+  ASSERT_TRUE(service.wait_for_log("job received", 10s));
+  EXPECT_EQ(service.stop(SIGTERM, 10s), std::optional<int>(0));
+  EXPECT_THROW(reply.get(), ClientError);
 }
 
 }  // namespace
