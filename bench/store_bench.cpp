@@ -3,6 +3,7 @@
 //
 // Usage: store_bench [jobs=100000] [concurrency=64] [threads=2] [data_dir=<temp dir>]
 // Prints jobs per second and the p50/p99 latency of one job's three calls.
+#include <sys/resource.h>
 #include <unistd.h>
 #include <algorithm>
 #include <atomic>
@@ -66,6 +67,14 @@ Awaitable<void> client(Shared& shared, int client_id) {
   shared.latencies_us.insert(shared.latencies_us.end(), latencies.begin(), latencies.end());
 }
 
+// User plus system CPU time of the whole process, in seconds.
+double process_cpu_seconds() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -79,6 +88,7 @@ int main(int argc, char** argv) {
   std::filesystem::remove_all(dir / "inferd.db");
 
   double seconds = 0;
+  double cpu_seconds = 0;
   std::vector<double> latencies;
   long failures = 0;
   {
@@ -90,6 +100,7 @@ int main(int argc, char** argv) {
       asio::co_spawn(io, client(shared, c), asio::detached);
     }
     auto start = Clock::now();
+    double cpu_start = process_cpu_seconds();
     std::vector<std::thread> pool;
     for (int t = 0; t < threads; ++t) {
       pool.emplace_back([&io] { io.run(); });
@@ -98,6 +109,7 @@ int main(int argc, char** argv) {
       thread.join();
     }
     seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    cpu_seconds = process_cpu_seconds() - cpu_start;
     latencies = std::move(shared.latencies_us);
     failures = shared.failures.load();
   }
@@ -114,6 +126,8 @@ int main(int argc, char** argv) {
               concurrency, threads);
   std::printf("  throughput: %.0f jobs/s (%.2f s)\n", jobs / seconds, seconds);
   std::printf("  latency per job: p50 %.0f us, p99 %.0f us\n", percentile(0.5), percentile(0.99));
+  std::printf("  process CPU: %.1f us per job (user + system, all threads)\n",
+              cpu_seconds * 1e6 / static_cast<double>(jobs));
   std::printf("  failures: %ld\n", failures);
   return failures == 0 ? 0 : 1;
 }

@@ -9,7 +9,10 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <thread>
+
+#include <pthread.h>
 #include <vector>
 
 #include "infra/asio.hpp"
@@ -87,12 +90,16 @@ class BlockingWorker {
   using Opener = std::function<std::unique_ptr<Backend>()>;
   using Processor = std::function<void(Backend&, Batch&)>;
 
-  /// Runs `open` on the new thread and waits for it; rethrows what `open` throws.
-  BlockingWorker(Opener open, Processor process) : process_(std::move(process)) {
+  /// Runs `open` on the new thread, named `thread_name` (at most 15 characters, shown by top
+  /// and perf), and waits for it; rethrows what `open` throws.
+  BlockingWorker(std::string thread_name, Opener open, Processor process)
+      : process_(std::move(process)) {
     std::promise<void> opened;
     auto opened_future = opened.get_future();
     // The thread owns the promise, so set_value never touches a destroyed object.
-    thread_ = std::thread([this, open = std::move(open), opened = std::move(opened)]() mutable {
+    thread_ = std::thread([this, thread_name = std::move(thread_name), open = std::move(open),
+                           opened = std::move(opened)]() mutable {
+      ::pthread_setname_np(::pthread_self(), thread_name.substr(0, 15).c_str());
       run(open, opened);
     });
     try {

@@ -280,7 +280,9 @@ class RedisJobStore::Worker {
  public:
   explicit Worker(RedisStoreOptions options)
       : options_(std::move(options)),
-        engine_([this] { return std::make_unique<Connection>(options_); }, process_batch) {}
+        engine_(
+            "inferd-redis", [this] { return std::make_unique<Connection>(options_); },
+            process_batch) {}
 
   const RedisStoreOptions& options() const { return options_; }
   std::string key(std::string_view kind, std::string_view name) const {

@@ -513,7 +513,8 @@ class SqliteJobStore::Worker {
       : path_(std::move(path)),
         ttl_ms_(ttl.count()),
         clock_(std::move(clock)),
-        engine_([this] { return std::make_unique<Database>(path_); }, process_batch) {}
+        engine_(
+            "inferd-sqlite", [this] { return std::make_unique<Database>(path_); }, process_batch) {}
 
   const std::filesystem::path& path() const { return path_; }
   std::int64_t now() const { return clock_(); }
