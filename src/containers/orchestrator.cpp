@@ -55,12 +55,37 @@ nlohmann::json make_envelope(const JobSpec& job, std::size_t index, nlohmann::js
 
 Orchestrator::Orchestrator(asio::any_io_executor executor, infra::HttpClient& client,
                            store::JobStore& store,
-                           const std::vector<infra::ContainerConfig>& containers)
-    : executor_(std::move(executor)), client_(client), store_(store) {
+                           const std::vector<infra::ContainerConfig>& containers,
+                           infra::metrics::Registry& metrics)
+    : executor_(std::move(executor)),
+      client_(client),
+      store_(store),
+      jobs_succeeded_(
+          metrics.counter("inferd_jobs_total", "Finished jobs by status", {{"status", "success"}})),
+      jobs_failed_(
+          metrics.counter("inferd_jobs_total", "Finished jobs by status", {{"status", "failed"}})) {
+  metrics.gauge_callback("inferd_jobs_in_flight", "Jobs being run now", {},
+                         [this] { return static_cast<double>(in_flight_.load()); });
   for (const auto& config : containers) {
     ServiceEndpoint endpoint{config, endpoint_base(config),
                              std::make_shared<infra::ConcurrencyLimiter>(
                                  executor_, config.max_concurrency, config.queue_size)};
+    infra::metrics::Labels labels{{"container", config.id}};
+    auto with_outcome = [&labels](const char* outcome) {
+      auto copy = labels;
+      copy.emplace_back("outcome", outcome);
+      return copy;
+    };
+    endpoint.calls_succeeded = &metrics.counter(
+        "inferd_container_calls_total", "Container calls by outcome", with_outcome("success"));
+    endpoint.calls_failed = &metrics.counter("inferd_container_calls_total",
+                                             "Container calls by outcome", with_outcome("failed"));
+    endpoint.call_seconds =
+        &metrics.histogram("inferd_container_call_seconds", "Latency of container calls",
+                           infra::metrics::default_buckets(), labels);
+    metrics.gauge_callback(
+        "inferd_container_queue_depth", "Calls waiting for a container slot", labels,
+        [limiter = endpoint.limiter] { return static_cast<double>(limiter->waiting()); });
     ids_.push_back(config.id);
     endpoints_.emplace(config.id, std::move(endpoint));
   }
@@ -82,6 +107,15 @@ bool Orchestrator::has_capacity(const std::vector<std::string>& ids) const {
 
 Awaitable<store::ContainerResult> Orchestrator::call(const ServiceEndpoint& endpoint,
                                                      nlohmann::json envelope) {
+  auto started = Clock::now();
+  auto result = co_await call_once(endpoint, std::move(envelope));
+  endpoint.call_seconds->observe(std::chrono::duration<double>(Clock::now() - started).count());
+  (result.error ? endpoint.calls_failed : endpoint.calls_succeeded)->inc();
+  co_return result;
+}
+
+Awaitable<store::ContainerResult> Orchestrator::call_once(const ServiceEndpoint& endpoint,
+                                                          nlohmann::json envelope) {
   const std::string& id = endpoint.config.id;
   infra::ConcurrencyLimiter::Permit permit;
   try {
@@ -158,6 +192,7 @@ Awaitable<std::vector<store::ContainerResult>> Orchestrator::run_chain(JobSpec j
 Awaitable<void> Orchestrator::store_outcome(const JobSpec& job,
                                             std::vector<store::ContainerResult> results) {
   bool failed = results.empty() || results.back().error.has_value();
+  (failed ? jobs_failed_ : jobs_succeeded_).inc();
   try {
     co_await store_.finish(job.id, failed ? store::JobStatus::kFailed : store::JobStatus::kSuccess,
                            std::move(results));

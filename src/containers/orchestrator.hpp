@@ -18,6 +18,7 @@
 #include "infra/concurrency_limiter.hpp"
 #include "infra/config.hpp"
 #include "infra/http_client.hpp"
+#include "infra/metrics.hpp"
 #include "store/job_store.hpp"
 
 namespace inferd::containers {
@@ -41,6 +42,9 @@ struct ServiceEndpoint {
   infra::ContainerConfig config;
   infra::Url base;  ///< `url` when set, else http://<host>:<port>
   std::shared_ptr<infra::ConcurrencyLimiter> limiter;
+  infra::metrics::Counter* calls_succeeded = nullptr;
+  infra::metrics::Counter* calls_failed = nullptr;
+  infra::metrics::Histogram* call_seconds = nullptr;
 };
 
 /// Receives the bytes of a streamed reply. The first call comes after the container accepted
@@ -51,7 +55,8 @@ using StreamSink = std::function<Awaitable<void>(std::string_view)>;
 class Orchestrator {
  public:
   Orchestrator(asio::any_io_executor executor, infra::HttpClient& client, store::JobStore& store,
-               const std::vector<infra::ContainerConfig>& containers);
+               const std::vector<infra::ContainerConfig>& containers,
+               infra::metrics::Registry& metrics);
 
   /// The endpoint of a configured container, or nullptr.
   const ServiceEndpoint* find(std::string_view id) const;
@@ -82,6 +87,8 @@ class Orchestrator {
 
  private:
   Awaitable<store::ContainerResult> call(const ServiceEndpoint& endpoint, nlohmann::json envelope);
+  Awaitable<store::ContainerResult> call_once(const ServiceEndpoint& endpoint,
+                                              nlohmann::json envelope);
   Awaitable<void> store_outcome(const JobSpec& job, std::vector<store::ContainerResult> results);
 
   asio::any_io_executor executor_;
@@ -91,6 +98,8 @@ class Orchestrator {
   std::vector<std::string> ids_;
   std::function<void(const std::string&)> on_finished_;
   std::atomic<std::size_t> in_flight_{0};
+  infra::metrics::Counter& jobs_succeeded_;
+  infra::metrics::Counter& jobs_failed_;
 };
 
 /// Builds the envelope sent to container `index` of `job` (0-based) with the given data.

@@ -8,6 +8,7 @@
 #include "infra/http_client.hpp"
 #include "infra/http_server.hpp"
 #include "infra/logging.hpp"
+#include "infra/metrics.hpp"
 #include "store/sqlite_job_store.hpp"
 
 namespace inferd::node {
@@ -76,8 +77,11 @@ int run_node(const infra::NodeConfig& config) {
       config.store.data_dir, std::chrono::duration_cast<std::chrono::milliseconds>(
                                  std::chrono::duration<double>(config.store.result_ttl)));
   infra::HttpClient client(executor);
-  containers::Orchestrator orchestrator(executor, client, *store, config.containers);
-  api::RestApi api(executor, config, orchestrator, *store, client, api::ApiHooks{});
+  infra::metrics::Registry metrics;
+  containers::Orchestrator orchestrator(executor, client, *store, config.containers, metrics);
+  api::ApiHooks hooks;
+  hooks.metrics = [&metrics] { return metrics.render(); };
+  api::RestApi api(executor, config, orchestrator, *store, client, std::move(hooks));
 
   infra::HttpServerOptions server_options;
   server_options.bind_address = config.server.bind_address;

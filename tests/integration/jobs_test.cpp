@@ -200,6 +200,17 @@ TEST(Jobs, InfoAndHealthShapes) {
   EXPECT_EQ(info["containers"][0]["id"], "svc");
   EXPECT_EQ(info["pending"]["offchain"], 0);
 
+  auto id = node.submit({{"containers", {"svc"}}, {"data", json::object()}});
+  node.wait_job(id);
+  auto metrics = node.get("/metrics");
+  EXPECT_EQ(metrics.status_code, 200u);
+  EXPECT_NE(metrics.body.find("inferd_jobs_total{status=\"success\"} 1"), std::string::npos)
+      << metrics.body;
+  EXPECT_NE(
+      metrics.body.find("inferd_container_calls_total{container=\"svc\",outcome=\"success\"} 1"),
+      std::string::npos)
+      << metrics.body;
+
   auto health = node.get("/health");
   EXPECT_EQ(health.status_code, 200u);
   EXPECT_EQ(json::parse(health.body)["status"], "healthy");
