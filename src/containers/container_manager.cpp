@@ -247,7 +247,8 @@ void ContainerManager::set_state(Managed& managed, ContainerState state, std::st
       managed.status.last_error = message;
     }
   }
-  if (previous != state && observer_) {
+  // A new error in the same state (another failed restart) is reported too.
+  if ((previous != state || !message.empty()) && observer_) {
     observer_(ContainerEvent{managed.spec.id, previous, state, std::move(message)});
   }
 }
@@ -574,6 +575,7 @@ Awaitable<std::string> ContainerManager::last_log_lines(const std::string& docke
 Awaitable<void> ContainerManager::supervise(Managed& managed) {
   const auto& spec = managed.spec;
   bool runtime_unreachable = false;
+  bool restart_failed = false;
   while (!stopping_) {
     co_await sleep_for(*managed.sleep_timer, options_.poll_interval);
     if (stopping_) {
@@ -655,6 +657,17 @@ Awaitable<void> ContainerManager::supervise(Managed& managed) {
       log_->error("restart of container {} failed (attempt {}): {}", spec.id,
                   managed.consecutive_restarts, e.what());
       set_state(managed, ContainerState::kRestarting, e.what());
+      restart_failed = true;
+    }
+    if (restart_failed && !managed.docker_id.empty() && !stopping_) {
+      // A container that runs but never became ready is stopped, so the next poll sees it down
+      // and restarts it after a longer backoff instead of leaving it running unready.
+      restart_failed = false;
+      try {
+        co_await docker_.stop_container(managed.docker_id, options_.stop_timeout);
+      } catch (const DockerError& e) {
+        log_->warn("cannot stop unready container id={}: {}", spec.id, e.what());
+      }
     }
   }
 }

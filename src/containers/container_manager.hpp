@@ -96,8 +96,9 @@ struct ContainerStatus {
 /// state, restarts, last_error and last_exit_code (null when unset).
 nlohmann::json to_json(const ContainerStatus& status);
 
-/// A state change, passed to the observer. When `from` is kReady and `to` is kRestarting or
-/// kFailed, jobs in flight on that container cannot complete: fail them with `message`.
+/// A state change, or a new error in the same state, passed to the observer. When `from` is kReady
+/// and `to` is kRestarting or kFailed, jobs in flight on that container cannot complete: fail them
+/// with `message`.
 struct ContainerEvent {
   std::string id;
   ContainerState from;

@@ -351,6 +351,58 @@ TEST_F(PodmanTest, KilledContainerIsRestarted) {
   EXPECT_TRUE(remaining_containers().empty());
 }
 
+TEST_F(PodmanTest, UnreadyRestartIsStoppedAndRetried) {
+  // The first run serves; every later run only sleeps, so each restart times out its warm-up.
+  const auto state_dir = std::filesystem::temp_directory_path() / (prefix_ + "state");
+  std::filesystem::create_directories(state_dir);
+  const int port = free_port();
+  auto spec = httpd_spec("flaky", port);
+  spec.volumes = {state_dir.string() + ":/state"};
+  spec.command =
+      "/bin/busybox sh -c 'if [ -f /state/started ]; then exec /bin/busybox sleep 600; fi; "
+      "/bin/busybox touch /state/started; exec /bin/busybox httpd -f -p 3000 -h /www'";
+  spec.startup_limit = 2s;
+  auto manager = make_manager({spec}, options());
+
+  // Two restarts: the first times out its warm-up, so the container is stopped and started again.
+  std::mutex events_mutex;
+  std::vector<std::string> restart_errors;
+  int restarts_seen = 0;
+  std::promise<void> second_restart;
+  manager->set_observer([&](const ContainerEvent& event) {
+    std::lock_guard lock(events_mutex);
+    if (event.to == ContainerState::kRestarting) {
+      restart_errors.push_back(event.message);
+    }
+    if (event.from == ContainerState::kRestarting && event.to == ContainerState::kStarting &&
+        ++restarts_seen == 2) {
+      second_restart.set_value();
+    }
+  });
+
+  await(manager->start());
+  await(docker().kill_container(manager->status("flaky").docker_id, "SIGKILL"));
+  ASSERT_EQ(second_restart.get_future().wait_for(kAwaitLimit), std::future_status::ready);
+
+  EXPECT_GE(manager->status("flaky").restarts, 2);
+  EXPECT_FALSE(manager->ready("flaky"));
+  {
+    std::lock_guard lock(events_mutex);
+    ASSERT_GE(restart_errors.size(), 3U);
+    EXPECT_NE(restart_errors[0].find("container flaky exited with code 137"), std::string::npos)
+        << restart_errors[0];
+    EXPECT_NE(restart_errors[1].find("container flaky did not become ready within 2 s"),
+              std::string::npos)
+        << restart_errors[1];
+    EXPECT_NE(restart_errors[2].find("container flaky exited with code"), std::string::npos)
+        << restart_errors[2];
+  }
+
+  await(manager->stop());
+  EXPECT_TRUE(remaining_containers().empty());
+  std::filesystem::remove_all(state_dir);
+}
+
 TEST_F(PodmanTest, MissingImagesAreAllNamed) {
   auto first = httpd_spec("first", free_port());
   first.image = "localhost/inferd/missing-" + prefix_ + "a:latest";
