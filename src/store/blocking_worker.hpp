@@ -1,5 +1,5 @@
 // A thread that owns a blocking backend connection (SQLite, hiredis) and runs queued operations
-// on it in batches, so that coroutines on the node's I/O threads never block.
+// on it in batches, so that coroutines on the node's I/O threads do not block on that backend.
 #pragma once
 
 #include <condition_variable>
