@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <random>
 
 #include <gtest/gtest.h>
 
@@ -608,6 +610,68 @@ TEST(Config, HelloSampleIsTheQuickstartSetup) {
   EXPECT_EQ(config.store.data_dir, "data");
   ASSERT_EQ(config.containers.size(), 1u);
   EXPECT_EQ(config.containers[0].id, "hello");
+}
+
+}  // namespace
+}  // namespace inferd::infra
+
+namespace inferd::infra {
+namespace {
+
+// Mutates the full sample config many times (fixed seed): every outcome must be a loaded
+// config or a one-line ConfigError that does not contain the private key.
+TEST(ConfigMutations, OnlyConfigErrorsAndNoSecretLeaks) {
+  const std::string key = "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+  std::string base = R"({"log": {"path": "x.log", "max_file_size": 100, "backup_count": 5},
+    "manage_containers": true,
+    "server": {"port": "4100", "rate_limit": {"num_requests": 10, "period": 20.5}},
+    "chain": {"enabled": true, "rpc_url": "http://127.0.0.1:8545", "trail_head_blocks": 3,
+              "registry_address": "0x663F3ad617193148711d28f5334eE4Ed07016602",
+              "wallet": {"max_gas_limit": 100000, "private_key": ")" +
+                     key + R"(", "allowed_sim_errors": ["x"]}},
+    "docker": {"username": "user", "password": "pass"},
+    "containers": [{"id": "svc", "image": "img:1", "port": 3005, "bearer": "bearer-secret-xyz",
+      "accepted_payments": {"0x0000000000000000000000000000000000000000": 5},
+      "allowed_ips": ["127.0.0.1/8"], "env": {"A": 1}}]})";
+  const std::string tokens[] = {
+      "{",       "}",  "[",     "]",    ",",    ":",     "\"",
+      "0",       "-1", "1e999", "null", "true", "\"x\"", "99999999999999999999999",
+      "\\u0000", " "};
+
+  std::mt19937 random(12345);
+  int loaded = 0;
+  int rejected = 0;
+  for (int round = 0; round < 3000; ++round) {
+    std::string text = base;
+    int edits = 1 + static_cast<int>(random() % 4);
+    for (int e = 0; e < edits; ++e) {
+      std::size_t at = random() % (text.size() + 1);
+      switch (random() % 3) {
+        case 0:
+          text.erase(at, 1 + random() % 8);
+          break;
+        case 1:
+          text.insert(at, tokens[random() % std::size(tokens)]);
+          break;
+        default:
+          if (at < text.size()) {
+            text[at] = static_cast<char>(random() % 256);
+          }
+      }
+    }
+    try {
+      parse_config(text);
+      ++loaded;
+    } catch (const ConfigError& error) {
+      ++rejected;
+      std::string message = error.what();
+      EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+      EXPECT_EQ(message.find(key.substr(0, 16)), std::string::npos) << message;
+      EXPECT_EQ(message.find("secret-xyz"), std::string::npos) << message;
+    }
+  }
+  EXPECT_GT(loaded, 0);
+  EXPECT_GT(rejected, 0);
 }
 
 }  // namespace
