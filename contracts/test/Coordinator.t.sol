@@ -384,6 +384,12 @@ contract CoordinatorTest is Fixture {
         assertEq(coordinator.nodeResponded(keccak256(abi.encode(id, uint32(1), ALICE))), false);
     }
 
+    function testReentrancyGuardSlotIsPreset() public view {
+        bytes32 flag = vm.load(address(coordinator), bytes32(uint256(0x929eee149b4bd21268)));
+        assertTrue(flag != bytes32(0), "guard slot initialised at construction");
+        assertTrue(flag != bytes32(uint256(uint160(address(coordinator)))), "guard unlocked");
+    }
+
     function testCannotReenterDeliverCompute() public {
         ReenteringConsumer consumer = new ReenteringConsumer(address(registry));
         uint32 id = consumer.subscribe();

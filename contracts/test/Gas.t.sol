@@ -139,11 +139,11 @@ contract GasTest is Fixture {
         vm.prank(ALICE);
         coordinator.deliverCompute(a, 1, "", "", B32, address(nodeWallet));
         _report("deliverCompute ERC-20 paid + optimistic verifier");
-        vm.prank(ALICE);
-        coordinator.deliverCompute(b, 1, "", "", B32, address(nodeWallet));
         vm.prank(address(optimisticVerifier));
         coordinator.finalizeProofVerification(a, 1, ALICE, true);
         _report("finalizeProofVerification by verifier, valid");
+        vm.prank(ALICE);
+        coordinator.deliverCompute(b, 1, "", "", B32, address(nodeWallet));
         _skip(1 weeks);
         vm.prank(USER);
         coordinator.finalizeProofVerification(b, 1, ALICE, true);
