@@ -1,48 +1,25 @@
 // JSON-RPC client tests: a scripted loopback peer that injects faults, and a real anvil.
 #include "chain/rpc_client.hpp"
 
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <deque>
-#include <filesystem>
 
 #include <gtest/gtest.h>
 
+#include "chain/test_anvil.hpp"
 #include "core/abi.hpp"
 #include "core/hex.hpp"
 #include "core/keccak.hpp"
 #include "core/transaction.hpp"
-
-extern char** environ;
 
 namespace inferd::chain {
 namespace {
 
 using nlohmann::json;
 using tcp = asio::ip::tcp;
-
-// Runs `task` on `io` until it finishes and returns its result (or rethrows its exception).
-template <typename T>
-T run(asio::io_context& io, Awaitable<T> task) {
-  std::optional<T> result;
-  std::exception_ptr error;
-  asio::co_spawn(io, std::move(task), [&](std::exception_ptr e, T value) {
-    error = e;
-    if (!e) {
-      result = std::move(value);
-    }
-    io.stop();
-  });
-  io.restart();
-  io.run();
-  if (error) {
-    std::rethrow_exception(error);
-  }
-  return std::move(*result);
-}
+using testing::anvil_path;
+using testing::AnvilProcess;
+using testing::local_url;
+using testing::run;
 
 // A JSON-RPC peer on 127.0.0.1 that answers each request with the next scripted action, then
 // with valid responses (result "0x7a69", or one per request of a batch).
@@ -157,10 +134,6 @@ RpcClientOptions fast_options(std::vector<std::string> urls) {
   options.max_backoff = std::chrono::milliseconds(20);
   options.jitter_seed = 42;
   return options;
-}
-
-std::string local_url(std::uint16_t port) {
-  return "http://127.0.0.1:" + std::to_string(port);
 }
 
 class RpcClientFaultTest : public ::testing::Test {
@@ -297,48 +270,6 @@ TEST_F(RpcClientFaultTest, DeadlineBoundsAStallingPeer) {
 }
 
 // ---- Against a real anvil ------------------------------------------------------------------
-
-std::filesystem::path anvil_path() {
-  return std::filesystem::path(INFERD_SOURCE_DIR) / "contracts/node_modules/.bin/anvil";
-}
-
-// Starts anvil on a free loopback port and kills it on destruction.
-class AnvilProcess {
- public:
-  AnvilProcess() {
-    asio::io_context io;
-    tcp::acceptor probe(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-    port_ = probe.local_endpoint().port();
-    probe.close();
-
-    const std::string binary = anvil_path().string();
-    const std::string port = std::to_string(port_);
-    const char* argv[] = {binary.c_str(), "--host",  "127.0.0.1", "--port",
-                          port.c_str(),   "--quiet", nullptr};
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-    const int status =
-        posix_spawn(&pid_, binary.c_str(), &actions, nullptr, const_cast<char**>(argv), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (status != 0) {
-      pid_ = -1;
-    }
-  }
-  ~AnvilProcess() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  bool started() const { return pid_ > 0; }
-  std::string url() const { return local_url(port_); }
-
- private:
-  pid_t pid_ = -1;
-  std::uint16_t port_ = 0;
-};
 
 class RpcClientAnvilTest : public ::testing::Test {
  protected:
