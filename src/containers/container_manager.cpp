@@ -281,9 +281,9 @@ Awaitable<void> ContainerManager::start_on_strand() {
     const auto key = std::make_pair(spec.bind_address, spec.host_port);
     const auto emplaced = seen_ports.emplace(key, spec.port_config_key);
     if (!emplaced.second) {
-      failures.push_back("containers " + emplaced.first->second + " and " + spec.port_config_key +
+      failures.push_back(emplaced.first->second + " and " + spec.port_config_key +
                          " both publish port " + std::to_string(spec.host_port) + " on " +
-                         spec.bind_address);
+                         spec.bind_address + ": give one of them another port");
     }
     if (!split_command(spec.command)) {
       failures.push_back("container " + spec.id +
@@ -294,8 +294,25 @@ Awaitable<void> ContainerManager::start_on_strand() {
     throw ContainerStartError(failures);
   }
 
-  // Fails fast with the transport error (socket missing, permission denied, no answer).
-  const auto version = co_await docker_.version();
+  if (containers_.empty()) {
+    co_return;
+  }
+
+  // Fails fast with the transport error (socket missing, permission denied, no answer), which
+  // also becomes every container's last error for /health.
+  nlohmann::json version;
+  std::exception_ptr unreachable;
+  try {
+    version = co_await docker_.version();
+  } catch (const std::exception&) {
+    unreachable = std::current_exception();
+  }
+  if (unreachable) {
+    for (auto& managed : containers_) {
+      set_state(*managed, ContainerState::kFailed, error_text(unreachable));
+    }
+    std::rethrow_exception(unreachable);
+  }
   log_->info("container runtime reachable endpoint={} version={}", docker_.endpoint().to_string(),
              version.value("Version", std::string("unknown")));
 
@@ -646,11 +663,11 @@ Awaitable<void> ContainerManager::supervise(Managed& managed) {
     }
 
     try {
-      co_await create_and_start(managed);
       {
         std::lock_guard lock(status_mutex_);
         ++managed.status.restarts;
       }
+      co_await create_and_start(managed);
       co_await await_readiness(managed);
       log_->info("container restarted id={} attempt={}", spec.id, managed.consecutive_restarts);
     } catch (const std::exception& e) {

@@ -88,7 +88,7 @@ struct ContainerStatus {
   int host_port = 0;
   ContainerState state = ContainerState::kPending;
   std::string last_error;  ///< empty while nothing went wrong
-  int restarts = 0;        ///< restarts done by supervision since start()
+  int restarts = 0;        ///< restart attempts by supervision since start(), counted as they begin
   std::optional<int> last_exit_code;
 };
 

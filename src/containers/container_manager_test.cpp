@@ -120,6 +120,50 @@ TEST(ContainerStatus, JsonHasNullsForUnset) {
   EXPECT_EQ(json["last_exit_code"], 137);
 }
 
+TEST(ContainerManager, UnreachableDaemonFailsEveryContainer) {
+  asio::io_context context;
+  const std::string socket = "/nonexistent-inferd-test-dir/docker.sock";
+  ContainerManager manager(context.get_executor(),
+                           DockerClient(DockerEndpoint::parse("unix://" + socket)),
+                           {sample_spec()});
+  std::exception_ptr error;
+  asio::co_spawn(context, manager.start(), [&](std::exception_ptr e) { error = e; });
+  context.run();
+
+  ASSERT_TRUE(error);
+  EXPECT_THROW(std::rethrow_exception(error), DockerError);
+  EXPECT_EQ(manager.state("hello"), ContainerState::kFailed);
+  EXPECT_NE(manager.status("hello").last_error.find(socket), std::string::npos)
+      << manager.status("hello").last_error;
+}
+
+TEST(ContainerManager, RejectsInvalidConfigBeforeDocker) {
+  asio::io_context context;
+  auto first = sample_spec();
+  first.port_config_key = "containers[0].port";
+  auto second = sample_spec();
+  second.id = "other";
+  second.image = "";
+  second.port_config_key = "containers[1].port";
+  ContainerManager manager(context.get_executor(),
+                           DockerClient(DockerEndpoint::parse("unix:///nonexistent/docker.sock")),
+                           {first, second});
+  std::exception_ptr error;
+  asio::co_spawn(context, manager.start(), [&](std::exception_ptr e) { error = e; });
+  context.run();
+
+  ASSERT_TRUE(error);
+  try {
+    std::rethrow_exception(error);
+  } catch (const ContainerStartError& e) {
+    ASSERT_EQ(e.failures().size(), 2U) << e.what();
+    EXPECT_EQ(e.failures()[0], "container other: no image configured");
+    EXPECT_EQ(e.failures()[1],
+              "containers[0].port and containers[1].port both publish port 3005 on 127.0.0.1: "
+              "give one of them another port");
+  }
+}
+
 TEST(ContainerStartError, ListsEveryFailure) {
   ContainerStartError error({"image a: not found", "image b: not found"});
   const std::string text = error.what();
