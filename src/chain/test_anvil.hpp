@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "infra/asio.hpp"
 
@@ -55,20 +56,25 @@ inline std::uint16_t free_port() {
   return probe.local_endpoint().port();
 }
 
-/// An anvil process (chain id 31337, automining) on a free loopback port; killed on destruction.
+/// An anvil process (chain id 31337) on a free loopback port; killed on destruction.
 class AnvilProcess {
  public:
-  AnvilProcess() : port_(free_port()) {
+  /// Starts anvil; `extra_arguments` are appended to its command line (e.g. "--no-mining").
+  explicit AnvilProcess(const std::vector<std::string>& extra_arguments = {}) : port_(free_port()) {
     const std::string binary = anvil_path().string();
     const std::string port = std::to_string(port_);
-    const char* argv[] = {binary.c_str(), "--host",  "127.0.0.1", "--port",
-                          port.c_str(),   "--quiet", nullptr};
+    std::vector<const char*> argv = {binary.c_str(), "--host",     "127.0.0.1",
+                                     "--port",       port.c_str(), "--quiet"};
+    for (const std::string& argument : extra_arguments) {
+      argv.push_back(argument.c_str());
+    }
+    argv.push_back(nullptr);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-    if (posix_spawn(&pid_, binary.c_str(), &actions, nullptr, const_cast<char**>(argv), environ) !=
-        0) {
+    if (posix_spawn(&pid_, binary.c_str(), &actions, nullptr, const_cast<char**>(argv.data()),
+                    environ) != 0) {
       pid_ = -1;
     }
     posix_spawn_file_actions_destroy(&actions);

@@ -263,13 +263,24 @@ Awaitable<TxReceipt> TxManager::send(TxRequest request) {
     const U256 head = co_await block_number();
     if (bumps < options_.max_bumps &&
         head >= last_broadcast_block + U256(options_.bump_after_blocks)) {
-      // NOTE: this replacement path has not yet run against a chain that leaves a transaction
-      // unmined; the tests use anvil with automining.
       fees.max_fee = bumped(fees.max_fee);
       fees.priority_fee = bumped(fees.priority_fee);
-      signed_tx = sign(request, nonce, gas_limit, fees);
-      co_await broadcast(signed_tx, purpose + " (fee bump " + std::to_string(bumps + 1) + ")");
-      hashes.push_back(signed_tx.hash);
+      core::SignedTransaction replacement = sign(request, nonce, gas_limit, fees);
+      const std::string label = purpose + " (fee bump " + std::to_string(bumps + 1) + ")";
+      bool accepted = true;
+      try {
+        co_await broadcast(replacement, label);
+      } catch (const RpcError& error) {
+        // A node may reject a replacement (underpriced, below the base fee); the earlier
+        // versions stay valid, and the next bump raises the fees again.
+        if (error.kind() != RpcErrorKind::kRpcError) {
+          throw;
+        }
+        accepted = false;
+      }
+      if (accepted) {
+        hashes.push_back(replacement.hash);
+      }
       last_broadcast_block = head;
       ++bumps;
     }

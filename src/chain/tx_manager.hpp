@@ -26,7 +26,8 @@ struct TxManagerOptions {
   /// Gas limit = estimate × (100 + margin) / 100, capped at max_gas_limit.
   unsigned gas_margin_percent = 20;
   /// A transaction not mined this many blocks after its last broadcast is replaced with fees
-  /// raised by 12.5% (the minimum geth and anvil accept for a replacement) plus 1 wei.
+  /// raised by 12.5% (geth's minimum for a replacement is 10%) plus 1 wei, at most max_bumps
+  /// times. A replacement the node rejects is skipped, and the next bump raises the fees again.
   std::uint64_t bump_after_blocks = 3;
   int max_bumps = 5;
   /// How often the receipt and the block number are polled.

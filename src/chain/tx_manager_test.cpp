@@ -26,7 +26,7 @@ class TxManagerAnvilTest : public ::testing::Test {
     if (!std::filesystem::exists(testing::anvil_path())) {
       GTEST_SKIP() << "anvil not installed at " << testing::anvil_path();
     }
-    anvil_ = std::make_unique<testing::AnvilProcess>();
+    anvil_ = std::make_unique<testing::AnvilProcess>(anvil_arguments());
     ASSERT_TRUE(anvil_->started());
     RpcClientOptions rpc_options;
     rpc_options.urls = {anvil_->url()};
@@ -47,6 +47,8 @@ class TxManagerAnvilTest : public ::testing::Test {
     ASSERT_TRUE(ready) << "anvil did not answer on " << anvil_->url();
   }
 
+  virtual std::vector<std::string> anvil_arguments() const { return {}; }
+
   std::unique_ptr<TxManager> make_manager(TxManagerOptions options = {}) {
     options.chain_id = 31337;
     options.poll_interval = std::chrono::milliseconds(50);
@@ -63,9 +65,9 @@ class TxManagerAnvilTest : public ::testing::Test {
     return manager;
   }
 
-  core::U256 nonce_on_chain(const core::Address& address) {
+  core::U256 nonce_on_chain(const core::Address& address, const char* block = "latest") {
     const json count = testing::run(
-        io_, rpc_->call("eth_getTransactionCount", {address.to_checksum_hex(), "latest"}));
+        io_, rpc_->call("eth_getTransactionCount", {address.to_checksum_hex(), block}));
     return core::U256::from_hex(count.get<std::string>()).value();
   }
 
@@ -180,6 +182,77 @@ TEST_F(TxManagerAnvilTest, EstimateAboveGasCapIsRejected) {
     EXPECT_NE(std::string(error.what()).find("max_gas_limit"), std::string::npos);
   }
   EXPECT_EQ(nonce_on_chain(manager->address()), nonce_before);
+}
+
+// anvil without automining: blocks are mined only by evm_mine, so the test controls when a
+// transaction could be included and what the base fee is.
+class TxManagerStuckTest : public TxManagerAnvilTest {
+ protected:
+  std::vector<std::string> anvil_arguments() const override { return {"--no-mining"}; }
+};
+
+// Shared by the test and its miner coroutine, which may outlive the sending coroutine briefly.
+struct MinerState {
+  bool done = false;
+  bool fee_raised = false;
+};
+
+// Mines a block every 100 ms once `address` has a pending transaction, after raising the next
+// block's base fee far above what the manager offered; stops when `state->done` is set (bounded).
+Awaitable<void> mine_with_high_base_fee(RpcClient& rpc, core::Address address,
+                                        std::shared_ptr<MinerState> state) {
+  auto executor = co_await asio::this_coro::executor;
+  for (int i = 0; i < 300 && !state->done; ++i) {
+    asio::steady_timer pause(executor, std::chrono::milliseconds(100));
+    co_await pause.async_wait(asio::use_awaitable);
+    if (state->done) {
+      break;
+    }
+    if (!state->fee_raised) {
+      json pending_params = json::array({address.to_checksum_hex(), std::string("pending")});
+      json latest_params = json::array({address.to_checksum_hex(), std::string("latest")});
+      const json pending = co_await rpc.call("eth_getTransactionCount", std::move(pending_params));
+      const json latest = co_await rpc.call("eth_getTransactionCount", std::move(latest_params));
+      if (pending == latest) {
+        continue;
+      }
+      // 20 gwei, against the manager's 2 × 1 gwei base fee + tip.
+      json fee_params = json::array({std::string("0x4a817c800")});
+      co_await rpc.call("anvil_setNextBlockBaseFeePerGas", std::move(fee_params));
+      state->fee_raised = true;
+    }
+    co_await rpc.call("evm_mine");
+  }
+}
+
+Awaitable<TxReceipt> send_and_mine(TxManager& manager, RpcClient& rpc, TxRequest request) {
+  auto state = std::make_shared<MinerState>();
+  asio::co_spawn(co_await asio::this_coro::executor,
+                 mine_with_high_base_fee(rpc, manager.address(), state), asio::detached);
+  TxReceipt receipt = co_await manager.send(std::move(request));
+  state->done = true;
+  if (!state->fee_raised) {
+    throw std::runtime_error("the transaction was mined before the test raised the base fee");
+  }
+  co_return receipt;
+}
+
+TEST_F(TxManagerStuckTest, StuckTransactionIsBumpedAndMined) {
+  TxManagerOptions options;
+  options.bump_after_blocks = 1;
+  options.max_bumps = 20;
+  auto manager = make_manager(options);
+  TxRequest request;
+  request.to = core::Address::from_hex("0x3535353535353535353535353535353535353535").value();
+  request.value = 7;
+  request.purpose = "stuck transfer";
+
+  const TxReceipt receipt = testing::run(io_, send_and_mine(*manager, *rpc_, request));
+
+  EXPECT_TRUE(receipt.success);
+  EXPECT_GE(receipt.bumps, 1) << "the first version could not be mined under the raised base fee";
+  EXPECT_EQ(nonce_on_chain(manager->address()), receipt.nonce + core::U256(1))
+      << "exactly one version was mined";
 }
 
 }  // namespace
