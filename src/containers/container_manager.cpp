@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <array>
-#include <set>
 #include <sstream>
 
 namespace inferd::containers {
@@ -22,7 +21,6 @@ constexpr auto kProbeInterval = 250ms;
 constexpr auto kWaitReadyInterval = 50ms;
 // A container that stayed up this long after becoming ready starts its backoff over.
 constexpr auto kBackoffResetAfter = 60s;
-constexpr int kLastPort = 3999;
 
 // Runs `count` coroutines concurrently on the current executor (a strand) and returns once all
 // of them finished, with the exception of each one (null when it succeeded).
@@ -910,22 +908,6 @@ std::string container_config_hash(const nlohmann::json& create_body, const std::
     hex.push_back(kHex[digest[i] & 0x0F]);
   }
   return hex;
-}
-
-std::vector<int> assign_host_ports(const std::vector<int>& configured) {
-  std::set<int> taken;
-  std::vector<int> assigned;
-  for (int port : configured) {
-    if (taken.contains(port)) {
-      port = kLastPort;
-      while (taken.contains(port)) {
-        --port;
-      }
-    }
-    taken.insert(port);
-    assigned.push_back(port);
-  }
-  return assigned;
 }
 
 }  // namespace inferd::containers

@@ -188,23 +188,19 @@ class ContainerManager {
   mutable std::mutex status_mutex_;  // guards every Managed::status
 };
 
-// Pure helpers, exposed for tests and for the config loader.
+// Pure helpers, exposed for tests.
 
 /// Splits a command line into arguments like a POSIX shell (single and double quotes, backslash
 /// escapes) without expanding anything. Returns std::nullopt for an unterminated quote.
 std::optional<std::vector<std::string>> split_command(std::string_view command);
 
-/// The body of POST /containers/create for `spec`, without labels. `image_id` (the local image
-/// Id) is not part of the body but of the hash, so a newer image recreates the container.
+/// The body of POST /containers/create for `spec`, without labels. Throws std::invalid_argument
+/// for a command with an unterminated quote.
 nlohmann::json container_create_body(const ManagedContainerSpec& spec);
 
-/// SHA-256 (hex) of the create body and the image Id: the value of the config hash label.
+/// SHA-256 (hex) of the create body and the local image Id: the value of the config hash label.
+/// The image Id is part of it so that a newer image recreates the container.
 std::string container_config_hash(const nlohmann::json& create_body, const std::string& image_id);
-
-/// Host ports for containers in configuration order, by the Infernet node's rule: a port already
-/// given to an earlier container is replaced by the highest free port counting down from 3999.
-/// `configured` holds each container's port (3000 when the config leaves it unset).
-std::vector<int> assign_host_ports(const std::vector<int>& configured);
 
 /// Label keys on every container inferd creates.
 inline constexpr std::string_view kManagedLabel = "inferd.managed";

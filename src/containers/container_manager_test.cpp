@@ -84,15 +84,6 @@ TEST(ContainerConfigHash, ChangesWithConfigAndImage) {
   EXPECT_NE(hash, container_config_hash(container_create_body(moved), "sha256:aaa"));
 }
 
-TEST(AssignHostPorts, FollowsReferenceRule) {
-  // Two defaults get 3000 and 3999; explicit later ports are not reserved in advance.
-  EXPECT_EQ(assign_host_ports({3000, 3000, 3999, 3000}),
-            (std::vector<int>{3000, 3999, 3998, 3997}));
-  EXPECT_EQ(assign_host_ports({3000, 3000}), (std::vector<int>{3000, 3999}));
-  EXPECT_EQ(assign_host_ports({4001, 4002}), (std::vector<int>{4001, 4002}));
-  EXPECT_EQ(assign_host_ports({}), std::vector<int>{});
-}
-
 TEST(ContainerState, NamesAreLowerCase) {
   EXPECT_EQ(to_string(ContainerState::kReady), "ready");
   EXPECT_EQ(to_string(ContainerState::kStarting), "starting");
