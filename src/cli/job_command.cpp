@@ -252,6 +252,10 @@ void add_job_command(CLI::App& app, int& exit_code) {
   batch_cmd->add_option("-f,--file", options->file, "File with a JSON list of job requests")
       ->required();
   batch_cmd->callback(run([options] { return batch(*options); }));
+
+  // --url and --timeout may also follow the subcommand: `inferd job submit --url …`.
+  for (auto* subcommand : job->get_subcommands({}))
+    subcommand->fallthrough();
 }
 
 }  // namespace inferd::cli
