@@ -252,10 +252,9 @@ Awaitable<HttpResponse> Service::handle_job(RequestContext& context) {
     spdlog::debug("job rejected status={} description={}", static_cast<unsigned>(error.status()),
                   error.what());
     co_return error_reply(context.request(), error.status(), error.what());
-  } catch (const boost::system::system_error&) {
-    // The client went away or the connection broke; the server closes it.
-    throw;
   } catch (const std::exception& error) {
+    // After the stream began, the only signal left is closing the connection, which the server
+    // does when the exception reaches it (also when the client went away mid-stream).
     if (context.streaming())
       throw;
     spdlog::error("job failed service={} error={}", name_, error.what());

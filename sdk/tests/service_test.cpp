@@ -139,6 +139,17 @@ TEST_F(ServiceFixture, UnexpectedExceptionIs500WithoutDetail) {
   EXPECT_NE(description.find("internal server error"), std::string::npos);
 }
 
+TEST_F(ServiceFixture, FailedOutboundCallIs500) {
+  service_.on_job([](const Envelope&) -> Awaitable<nlohmann::json> {
+    throw boost::system::system_error(asio::error::connection_refused, "calling the model server");
+    co_return nlohmann::json{};
+  });
+  start();
+  auto response = post_job(R"({"source": 1, "destination": 1, "data": {}})");
+  EXPECT_EQ(error_description(response, 500), "internal server error in test");
+  EXPECT_EQ(response.body.find("model server"), std::string::npos);
+}
+
 TEST_F(ServiceFixture, MissingJobHandlerIs501) {
   start();
   error_description(post_job(R"({"source": 1, "destination": 1, "data": {}})"), 501);
