@@ -688,6 +688,9 @@ Awaitable<void> ContainerManager::supervise(Managed& managed) {
 }
 
 Awaitable<void> ContainerManager::stop_on_strand() {
+  if (stopped_) {
+    co_return;
+  }
   stopping_ = true;
   for (auto& managed : containers_) {
     managed->sleep_timer->cancel();
@@ -718,6 +721,7 @@ Awaitable<void> ContainerManager::stop_on_strand() {
     }
     set_state(*containers_[i], ContainerState::kStopped, "");
   }
+  stopped_ = true;
 }
 
 Awaitable<void> ContainerManager::wait_ready(std::string id, Clock::time_point deadline) {

@@ -147,7 +147,8 @@ class ContainerManager {
   Awaitable<void> start();
 
   /// Ends supervision and stops every container in parallel (SIGTERM, then SIGKILL after
-  /// `stop_timeout`), removing those with remove_on_stop. Errors are logged, not thrown.
+  /// `stop_timeout`), removing those with remove_on_stop. Errors are logged, not thrown. A
+  /// second call does nothing.
   Awaitable<void> stop();
 
   /// Completes once container `id` is ready. Throws std::out_of_range for an unknown id,
@@ -183,6 +184,7 @@ class ContainerManager {
   std::map<std::string, std::string> image_ids_;  // image reference -> local image Id
   Observer observer_;
   bool stopping_ = false;
+  bool stopped_ = false;
   int supervisors_running_ = 0;
   std::unique_ptr<asio::steady_timer> supervisors_done_;
   mutable std::mutex status_mutex_;  // guards every Managed::status

@@ -106,6 +106,11 @@ class PodmanTest : public ::testing::Test {
   }
 
   void TearDown() override {
+    // Managers of a test that failed half-way are still supervising: stop them first.
+    for (auto& manager : managers_) {
+      await(manager->stop());
+    }
+    managers_.clear();
     // Remove every container of this test, whatever the test left behind.
     await(remove_containers(docker(), prefix_));
     work_.reset();
@@ -147,10 +152,12 @@ class PodmanTest : public ::testing::Test {
     return options;
   }
 
-  std::unique_ptr<ContainerManager> make_manager(std::vector<ManagedContainerSpec> specs,
-                                                 ContainerManagerOptions manager_options) {
-    return std::make_unique<ContainerManager>(context_.get_executor(), docker(), std::move(specs),
-                                              std::move(manager_options));
+  // The fixture owns every manager, so TearDown can stop it whatever the test did.
+  ContainerManager* make_manager(std::vector<ManagedContainerSpec> specs,
+                                 ContainerManagerOptions manager_options) {
+    managers_.push_back(std::make_unique<ContainerManager>(
+        context_.get_executor(), docker(), std::move(specs), std::move(manager_options)));
+    return managers_.back().get();
   }
 
   // Names of the existing containers of this test.
@@ -174,6 +181,7 @@ class PodmanTest : public ::testing::Test {
 
   std::string prefix_;
   asio::io_context context_;
+  std::vector<std::unique_ptr<ContainerManager>> managers_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   std::thread thread_;
 };
