@@ -3,7 +3,7 @@
 #
 # Usage: export DOCKER_HOST=$(scripts/podman.sh [data-dir])      (default data-dir: <repo>/data/podman)
 #
-# Installs podman and runc when missing, writes a containers.conf that selects runc and clears the
+# Installs podman, runc and curl when missing, writes a containers.conf that selects runc and clears the
 # default ulimits (crun fails on these machines with "setrlimit RLIMIT_NOFILE: Operation not
 # permitted"), then starts `podman system service` on <data-dir>/podman.sock unless a service
 # already answers there. Safe to run more than once. Progress goes to stderr, so that stdout carries
@@ -20,12 +20,16 @@ log="$data_dir/podman-service.log"
 
 say() { echo "podman.sh: $*" >&2; }
 
-if ! command -v podman >/dev/null 2>&1 || ! command -v runc >/dev/null 2>&1; then
-  say "installing podman and runc"
+missing=()
+for tool in podman runc curl; do
+  if ! command -v "$tool" >/dev/null 2>&1; then missing+=("$tool"); fi
+done
+if ((${#missing[@]})); then
+  say "installing ${missing[*]}"
   sudo_cmd=()
   if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
   "${sudo_cmd[@]}" apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends podman runc >&2
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
 
 cat >"$conf.tmp" <<'EOF'

@@ -143,7 +143,7 @@ class ContainerManager {
   /// be pulled nor found locally; a container that exited during warm-up with its exit code and
   /// last log lines; one that never became ready; a port already in use with its config key),
   /// or DockerError when the daemon cannot be reached. Containers already started are left
-  /// running after a failure; call stop() to remove them.
+  /// running after a failure; call stop() to stop them.
   Awaitable<void> start();
 
   /// Ends supervision and stops every container in parallel (SIGTERM, then SIGKILL after
