@@ -1,5 +1,5 @@
-// Unit tests of the container manager's pure parts. The lifecycle against a real Podman service
-// is tested in tests/containers/.
+// Unit tests of the container manager that need no container runtime. The lifecycle against a
+// real Podman service is tested in tests/containers/.
 #include "containers/container_manager.hpp"
 
 #include <gtest/gtest.h>
