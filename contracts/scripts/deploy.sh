@@ -39,6 +39,8 @@ if ! [[ "$fee_bp" =~ ^[0-9]+$ ]] || ((fee_bp > 5000)); then
   exit 2
 fi
 
+# Relative to the caller's directory, not to contracts/ where forge runs.
+out_file=$(realpath -m -- "$out_file")
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin="$here/node_modules/@foundry-rs"
 export PATH="$bin/forge-linux-amd64/bin:$bin/cast-linux-amd64/bin:$PATH"
