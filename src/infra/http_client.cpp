@@ -402,13 +402,13 @@ HttpClient::HttpClient(asio::any_io_executor executor, HttpClientOptions options
 
 HttpClient::~HttpClient() = default;
 
-Awaitable<ClientResponse> HttpClient::send(const Url& url, ClientRequest request,
+Awaitable<ClientResponse> HttpClient::send(Url url, ClientRequest request,
                                            std::chrono::steady_clock::time_point deadline) {
   auto impl = impl_;
   co_return co_await impl->perform(url, std::move(request), deadline, nullptr);
 }
 
-Awaitable<ClientResponse> HttpClient::stream(const Url& url, ClientRequest request,
+Awaitable<ClientResponse> HttpClient::stream(Url url, ClientRequest request,
                                              std::chrono::steady_clock::time_point deadline,
                                              ChunkHandler on_chunk) {
   auto impl = impl_;

@@ -91,15 +91,16 @@ class HttpClient {
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
 
-  /// Sends `request` to `url` and reads the whole reply. Throws ClientError on transport
-  /// failures and on a deadline overrun; any HTTP status is returned, not thrown.
-  Awaitable<ClientResponse> send(const Url& url, ClientRequest request,
+  /// Sends `request` to `url` and reads the whole reply. Parameters are taken by value because
+  /// the coroutine may start after the caller's temporaries are gone. Throws ClientError on
+  /// transport failures and on a deadline overrun; any HTTP status is returned, not thrown.
+  Awaitable<ClientResponse> send(Url url, ClientRequest request,
                                  std::chrono::steady_clock::time_point deadline);
 
   /// Like send(), but hands each piece of the body to `on_chunk` as it arrives; the returned
   /// response has an empty body. `on_chunk` is not called for a non-2xx reply, whose body is
   /// returned instead.
-  Awaitable<ClientResponse> stream(const Url& url, ClientRequest request,
+  Awaitable<ClientResponse> stream(Url url, ClientRequest request,
                                    std::chrono::steady_clock::time_point deadline,
                                    ChunkHandler on_chunk);
 

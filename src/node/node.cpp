@@ -1,5 +1,8 @@
 #include "node/node.hpp"
 
+#include <unistd.h>
+
+#include <array>
 #include <csignal>
 #include <thread>
 
@@ -9,7 +12,7 @@
 #include "infra/http_server.hpp"
 #include "infra/logging.hpp"
 #include "infra/metrics.hpp"
-#include "store/sqlite_job_store.hpp"
+#include "store/job_store.hpp"
 
 namespace inferd::node {
 namespace {
@@ -33,11 +36,14 @@ void check_supported(const infra::NodeConfig& config) {
         ": manage_containers: true is not supported by this build yet; set it to false and "
         "start the service containers yourself on their configured ports");
   }
-  if (config.store.backend != "sqlite") {
-    throw UnsupportedConfig(config.source_path.string() + ": store.backend: \"" +
-                            config.store.backend +
-                            "\" is not supported by this build yet; use \"sqlite\"");
-  }
+}
+
+// Names this node among several sharing one Redis store: host name and REST port.
+std::string node_identity(const infra::NodeConfig& config) {
+  std::array<char, 256> host{};
+  if (::gethostname(host.data(), host.size() - 1) != 0)
+    host[0] = '\0';
+  return std::string(host.data()) + ":" + std::to_string(config.server.port);
 }
 
 // Deletes expired job results once a minute until `stopping` is set.
@@ -73,9 +79,7 @@ int run_node(const infra::NodeConfig& config) {
   asio::io_context io;
   auto executor = io.get_executor();
 
-  auto store = std::make_unique<store::SqliteJobStore>(
-      config.store.data_dir, std::chrono::duration_cast<std::chrono::milliseconds>(
-                                 std::chrono::duration<double>(config.store.result_ttl)));
+  auto store = store::open_job_store(config, node_identity(config));
   infra::HttpClient client(executor);
   infra::metrics::Registry metrics;
   containers::Orchestrator orchestrator(executor, client, *store, config.containers, metrics);
