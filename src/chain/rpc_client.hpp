@@ -22,7 +22,7 @@
 
 namespace inferd::chain {
 
-/// Why an RPC call failed. The retry policy is decided from this list: kTransport, kTimeout,
+/// Kinds of RPC call failure. The retry policy is decided from this list: kTransport, kTimeout,
 /// kHttpServerError, kRateLimited and kInvalidResponse are transient and retried; the others
 /// end the call at once.
 enum class RpcErrorKind {
@@ -75,7 +75,7 @@ struct RpcResponse {
   bool ok() const { return result.has_value(); }
 };
 
-/// What the client does before a retry; passed to RpcClientOptions::on_retry.
+/// A retry about to be made; passed to RpcClientOptions::on_retry.
 struct RpcRetry {
   std::string method;
   int attempt = 0;  ///< the attempt that failed, from 1

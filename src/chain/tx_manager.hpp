@@ -55,7 +55,7 @@ struct TxReceipt {
   int bumps = 0;
 };
 
-/// Why send() failed.
+/// Kinds of send() failure.
 enum class TxErrorKind {
   kSimulationReverted,  ///< eth_call reverted; `revert` holds the decoded reason, nothing sent
   kGasCapExceeded,      ///< the estimate exceeds max_gas_limit; nothing sent

@@ -12,8 +12,8 @@ struct KeccakCase {
   const char* digest;
 };
 
-// Known answers: keccak256("") and keccak256("abc") from the Keccak team's reference outputs for
-// Keccak-256 (the pre-FIPS padding Ethereum uses), as also returned by `cast keccak`.
+// Known answers as printed by `cast keccak` (Foundry 1.7.1), which implements Keccak-256 with the
+// original padding Ethereum uses, not FIPS-202 SHA3-256.
 TEST(KeccakTest, KnownAnswers) {
   const KeccakCase cases[] = {
       {"", "0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470"},

@@ -14,8 +14,8 @@ Bytes text_bytes(std::string_view text) {
   return to_bytes(as_bytes(text));
 }
 
-// Examples from the RLP section of the Ethereum Yellow Paper / ethereum.org's "Recursive-length
-// prefix (RLP) serialization" page.
+// The classic RLP examples ("dog", ["cat", "dog"], the set-theoretic three, 1024, a 56-byte
+// string); the encodings match `cast to-rlp` (Foundry 1.7.1).
 TEST(RlpTest, EncodesDocumentedExamples) {
   EXPECT_EQ(to_hex(encode_bytes(text_bytes("dog"))), "0x83646f67");
   EXPECT_EQ(to_hex(encode_list({encode_bytes(text_bytes("cat")), encode_bytes(text_bytes("dog"))})),

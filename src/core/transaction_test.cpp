@@ -24,7 +24,8 @@ class TransactionTest : public ::testing::Test {
 };
 
 // The worked example in the text of EIP-155: nonce 9, gas price 20 gwei, gas 21000, to
-// 0x3535…35, value 1 ether, chain id 1, private key 0x4646…46.
+// 0x3535…35, value 1 ether, chain id 1, private key 0x4646…46. `cast mktx --legacy` (Foundry
+// 1.7.1) with these values prints the same signed transaction.
 TEST_F(TransactionTest, Eip155Example) {
   LegacyTransaction tx;
   tx.chain_id = 1;
