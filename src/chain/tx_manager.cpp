@@ -62,9 +62,83 @@ Awaitable<U256> TxManager::pending_nonce() {
 }
 
 Awaitable<void> TxManager::start() {
-  const U256 nonce = co_await pending_nonce();
+  U256 nonce = co_await pending_nonce();
+
+  if (options_.journal != nullptr) {
+    const std::vector<JournalEntry> entries = co_await options_.journal->pending();
+    for (const JournalEntry& entry : entries) {
+      nonce = std::max(nonce, entry.nonce + U256(1));
+      auto receipt = co_await fetch_receipt(entry.hash, entry.nonce, 0);
+      if (receipt) {
+        JournalEntry mined = entry;
+        mined.status = JournalEntry::Status::kMined;
+        co_await options_.journal->record(std::move(mined));
+        continue;
+      }
+      // Signed before the restart and maybe never sent: send the same bytes, never new ones.
+      core::SignedTransaction signed_tx{entry.raw, entry.hash};
+      try {
+        co_await broadcast(signed_tx, entry.purpose + " (resumed)");
+      } catch (const RpcError& error) {
+        // "nonce too low" means another version was mined; watch() settles it later.
+        if (error.kind() != RpcErrorKind::kRpcError) {
+          throw;
+        }
+      }
+    }
+  }
+
   std::lock_guard lock(nonce_mutex_);
   next_nonce_ = nonce;
+}
+
+Awaitable<void> TxManager::journal(const std::string& purpose, const U256& nonce,
+                                   const core::SignedTransaction& signed_tx,
+                                   JournalEntry::Status status) {
+  if (options_.journal == nullptr) {
+    co_return;
+  }
+  JournalEntry entry{purpose, nonce, signed_tx.hash, signed_tx.raw, status};
+  co_await options_.journal->record(std::move(entry));
+}
+
+Awaitable<std::optional<TxReceipt>> TxManager::fetch_receipt(const core::Bytes32& hash,
+                                                             const U256& nonce, int bumps) {
+  json params = json::array({core::to_hex(hash.view())});
+  const json receipt = co_await rpc_.call("eth_getTransactionReceipt", std::move(params));
+  if (receipt.is_null()) {
+    co_return std::nullopt;
+  }
+  TxReceipt out;
+  out.hash = hash;
+  out.nonce = nonce;
+  out.success = receipt.value("status", std::string()) == "0x1";
+  out.gas_used = parse_quantity(receipt["gasUsed"], "receipt gasUsed");
+  out.block_number = parse_quantity(receipt["blockNumber"], "receipt blockNumber");
+  if (receipt.contains("contractAddress") && receipt["contractAddress"].is_string()) {
+    auto contract = core::Address::from_hex(receipt["contractAddress"].get<std::string>());
+    if (contract) {
+      out.contract_address = *contract;
+    }
+  }
+  out.bumps = bumps;
+  co_return out;
+}
+
+Awaitable<TxReceipt> TxManager::watch(JournalEntry entry) {
+  const auto deadline = Clock::now() + options_.receipt_timeout;
+  while (Clock::now() < deadline) {
+    auto receipt = co_await fetch_receipt(entry.hash, entry.nonce, 0);
+    if (receipt) {
+      entry.status = JournalEntry::Status::kMined;
+      co_await options_.journal->record(entry);
+      co_return *receipt;
+    }
+    co_await pause(options_.poll_interval);
+  }
+  throw TxError(TxErrorKind::kNotMined, entry.purpose + " with nonce " + entry.nonce.to_dec() +
+                                            " (from the journal) was not mined within the "
+                                            "receipt timeout");
 }
 
 U256 TxManager::allocate_nonce() {
@@ -189,6 +263,14 @@ Awaitable<void> TxManager::broadcast(const core::SignedTransaction& signed_tx,
 Awaitable<TxReceipt> TxManager::send(TxRequest request) {
   const std::string purpose = request.purpose.empty() ? "transaction" : request.purpose;
 
+  if (options_.journal != nullptr && !request.purpose.empty()) {
+    auto existing = co_await options_.journal->find(request.purpose);
+    if (existing) {
+      // Already signed for this purpose (perhaps before a restart): never sign it twice.
+      co_return co_await watch(std::move(*existing));
+    }
+  }
+
   auto revert = co_await simulate(request);
   if (revert) {
     TxError error(TxErrorKind::kSimulationReverted,
@@ -210,6 +292,7 @@ Awaitable<TxReceipt> TxManager::send(TxRequest request) {
   Fees fees = co_await current_fees();
   U256 nonce = allocate_nonce();
   core::SignedTransaction signed_tx = sign(request, nonce, gas_limit, fees);
+  co_await journal(purpose, nonce, signed_tx, JournalEntry::Status::kPending);
   bool nonce_too_low = false;
   try {
     co_await broadcast(signed_tx, purpose);
@@ -229,6 +312,7 @@ Awaitable<TxReceipt> TxManager::send(TxRequest request) {
     }
     nonce = allocate_nonce();
     signed_tx = sign(request, nonce, gas_limit, fees);
+    co_await journal(purpose, nonce, signed_tx, JournalEntry::Status::kPending);
     co_await broadcast(signed_tx, purpose);
   }
 
@@ -239,25 +323,15 @@ Awaitable<TxReceipt> TxManager::send(TxRequest request) {
   const auto deadline = Clock::now() + options_.receipt_timeout;
   while (Clock::now() < deadline) {
     for (const core::Bytes32& hash : hashes) {
-      json params = json::array({core::to_hex(hash.view())});
-      const json receipt = co_await rpc_.call("eth_getTransactionReceipt", std::move(params));
-      if (receipt.is_null()) {
+      auto receipt = co_await fetch_receipt(hash, nonce, bumps);
+      if (!receipt) {
         continue;
       }
-      TxReceipt out;
-      out.hash = hash;
-      out.nonce = nonce;
-      out.success = receipt.value("status", std::string()) == "0x1";
-      out.gas_used = parse_quantity(receipt["gasUsed"], "receipt gasUsed");
-      out.block_number = parse_quantity(receipt["blockNumber"], "receipt blockNumber");
-      if (receipt.contains("contractAddress") && receipt["contractAddress"].is_string()) {
-        auto contract = core::Address::from_hex(receipt["contractAddress"].get<std::string>());
-        if (contract) {
-          out.contract_address = *contract;
-        }
+      if (options_.journal != nullptr) {
+        JournalEntry mined{purpose, nonce, hash, signed_tx.raw, JournalEntry::Status::kMined};
+        co_await options_.journal->record(std::move(mined));
       }
-      out.bumps = bumps;
-      co_return out;
+      co_return *receipt;
     }
 
     const U256 head = co_await block_number();
@@ -268,6 +342,7 @@ Awaitable<TxReceipt> TxManager::send(TxRequest request) {
       core::SignedTransaction replacement = sign(request, nonce, gas_limit, fees);
       const std::string label = purpose + " (fee bump " + std::to_string(bumps + 1) + ")";
       bool accepted = true;
+      co_await journal(purpose, nonce, replacement, JournalEntry::Status::kPending);
       try {
         co_await broadcast(replacement, label);
       } catch (const RpcError& error) {
@@ -280,6 +355,7 @@ Awaitable<TxReceipt> TxManager::send(TxRequest request) {
       }
       if (accepted) {
         hashes.push_back(replacement.hash);
+        signed_tx = replacement;
       }
       last_broadcast_block = head;
       ++bumps;

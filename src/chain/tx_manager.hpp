@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "chain/rpc_client.hpp"
+#include "chain/tx_journal.hpp"
 #include "core/abi.hpp"
 #include "core/secp256k1.hpp"
 #include "core/transaction.hpp"
@@ -34,6 +35,9 @@ struct TxManagerOptions {
   std::chrono::milliseconds poll_interval{500};
   /// How long send() waits for a receipt before giving up with kNotMined.
   std::chrono::milliseconds receipt_timeout{300000};
+  /// Where signed transactions are recorded before broadcast; must outlive the manager. Without
+  /// one, a restart loses track of transactions in flight.
+  TxJournal* journal = nullptr;
 };
 
 /// A transaction to send. `to` empty deploys `data` as init code.
@@ -78,8 +82,9 @@ class TxError : public std::runtime_error {
 /// Sends transactions for one key. Safe to call send() from many coroutines at once: nonces are
 /// allocated consecutively under a mutex that is never held across I/O.
 ///
-/// NOTE: there is no journal yet. A transaction in flight when the process stops is not watched
-/// or re-broadcast after a restart.
+/// With a journal, each signed version is recorded before it is broadcast. start() then
+/// re-broadcasts or confirms what was pending, and send() for a purpose already in the journal
+/// watches that transaction instead of signing a new one.
 class TxManager {
  public:
   /// `rpc`, `context` and `errors` must outlive the manager. `errors` names custom-error reverts.
@@ -88,7 +93,8 @@ class TxManager {
 
   const core::Address& address() const { return address_; }
 
-  /// Reads the account's pending nonce from the chain; call once before send().
+  /// Reads the account's pending nonce from the chain and resumes the journal's pending entries
+  /// (re-broadcasting those without a receipt); call once before send().
   Awaitable<void> start();
 
   /// Simulates, estimates, signs, broadcasts and waits for the receipt of `request`. Throws
@@ -114,6 +120,11 @@ class TxManager {
   core::SignedTransaction sign(const TxRequest& request, const core::U256& nonce,
                                const core::U256& gas_limit, const Fees& fees) const;
   Awaitable<void> broadcast(const core::SignedTransaction& signed_tx, const std::string& purpose);
+  Awaitable<void> journal(const std::string& purpose, const core::U256& nonce,
+                          const core::SignedTransaction& signed_tx, JournalEntry::Status status);
+  Awaitable<std::optional<TxReceipt>> fetch_receipt(const core::Bytes32& hash,
+                                                    const core::U256& nonce, int bumps);
+  Awaitable<TxReceipt> watch(JournalEntry entry);
   nlohmann::json call_object(const TxRequest& request) const;
 
   RpcClient& rpc_;

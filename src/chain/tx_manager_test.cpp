@@ -1,4 +1,4 @@
-// Transaction manager tests against a real anvil (automining, chain id 31337).
+// Transaction manager tests against a real anvil (chain id 31337).
 #include "chain/tx_manager.hpp"
 
 #include <set>
@@ -47,10 +47,16 @@ class TxManagerAnvilTest : public ::testing::Test {
     ASSERT_TRUE(ready) << "anvil did not answer on " << anvil_->url();
   }
 
-  virtual std::vector<std::string> anvil_arguments() const { return {}; }
+  // Interval mining (a block every second, holding every ready transaction) rather than
+  // automining: an automining anvil mines on each arrival, so a transaction that arrives before
+  // its predecessor's nonce can stay queued with no later arrival to mine it.
+  virtual std::vector<std::string> anvil_arguments() const { return {"--block-time", "1"}; }
 
   std::unique_ptr<TxManager> make_manager(TxManagerOptions options = {}) {
     options.chain_id = 31337;
+    if (options.journal == nullptr) {
+      options.journal = &journal_;
+    }
     options.poll_interval = std::chrono::milliseconds(50);
     options.receipt_timeout = std::chrono::milliseconds(30000);
     // anvil's first default account.
@@ -76,6 +82,7 @@ class TxManagerAnvilTest : public ::testing::Test {
   infra::metrics::Registry metrics_;
   core::Secp256k1Context context_;
   core::abi::ErrorTable errors_ = core::infernet::make_error_table();
+  MemoryTxJournal journal_;
   std::unique_ptr<testing::AnvilProcess> anvil_;
   std::unique_ptr<RpcClient> rpc_;
 };
@@ -182,6 +189,55 @@ TEST_F(TxManagerAnvilTest, EstimateAboveGasCapIsRejected) {
     EXPECT_NE(std::string(error.what()).find("max_gas_limit"), std::string::npos);
   }
   EXPECT_EQ(nonce_on_chain(manager->address()), nonce_before);
+}
+
+TEST_F(TxManagerAnvilTest, JournalledTransactionIsSentExactlyOnceAfterRestart) {
+  const core::Address recipient =
+      core::Address::from_hex("0x3535353535353535353535353535353535353535").value();
+  const std::string purpose = "deliver sub=1 interval=1";
+  core::U256 first_nonce;
+  {
+    // A previous process signed and journalled this transfer, then stopped before broadcasting.
+    auto key = core::PrivateKey::from_hex(
+                   context_, "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80")
+                   .value();
+    const core::Address sender = core::derive_public_key(context_, key).address();
+    first_nonce = nonce_on_chain(sender, "pending");
+    core::Eip1559Transaction tx;
+    tx.chain_id = 31337;
+    tx.nonce = first_nonce;
+    tx.max_priority_fee_per_gas = 1000000000;
+    tx.max_fee_per_gas = core::U256(10000000000ULL);
+    tx.gas_limit = 21000;
+    tx.to = recipient;
+    tx.value = 99;
+    const core::SignedTransaction signed_tx = core::sign_transaction(context_, key, tx);
+    testing::run(io_,
+                 [](MemoryTxJournal& journal, JournalEntry entry) -> Awaitable<bool> {
+                   co_await journal.record(std::move(entry));
+                   co_return true;
+                 }(journal_, JournalEntry{purpose, first_nonce, signed_tx.hash, signed_tx.raw,
+                                          JournalEntry::Status::kPending}));
+  }
+
+  // The restarted manager re-broadcasts the journalled bytes in start(); anvil may mine them a
+  // moment later, so the pending nonce shows the broadcast.
+  auto manager = make_manager();
+  EXPECT_EQ(nonce_on_chain(manager->address(), "pending"), first_nonce + core::U256(1));
+
+  // Sending for the same purpose again watches the journalled transaction instead of signing.
+  TxRequest again;
+  again.to = recipient;
+  again.value = 99;
+  again.purpose = purpose;
+  const TxReceipt receipt = testing::run(io_, manager->send(again));
+  EXPECT_TRUE(receipt.success);
+  EXPECT_EQ(receipt.nonce, first_nonce);
+  EXPECT_EQ(nonce_on_chain(manager->address()), first_nonce + core::U256(1))
+      << "exactly one transaction was sent for the purpose";
+  const json balance =
+      testing::run(io_, rpc_->call("eth_getBalance", {recipient.to_checksum_hex(), "latest"}));
+  EXPECT_EQ(balance, "0x63");
 }
 
 // anvil without automining: blocks are mined only by evm_mine, so the test controls when a
