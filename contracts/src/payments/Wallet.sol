@@ -50,7 +50,7 @@ contract Wallet is Ownable, Coordinated {
 
     /// @notice Withdraws unescrowed funds to the owner.
     function withdraw(address token, uint256 amount) external onlyOwner {
-        if (amount > _unlockedBalance(token)) revert InsufficientFunds();
+        _requireUnlocked(token, amount);
         _send(token, msg.sender, amount);
         emit Withdrawl(token, amount);
     }
@@ -65,14 +65,14 @@ contract Wallet is Ownable, Coordinated {
     function cTransfer(address spender, address token, address to, uint256 amount) external onlyCoordinator {
         _spendAllowance(spender, token, amount);
         // Escrowed funds belong to pending proofs; only what is left over can be sent.
-        if (lockedTotal[token] != 0 && amount > _unlockedBalance(token)) revert InsufficientFunds();
+        if (lockedTotal[token] != 0) _requireUnlocked(token, amount);
         _send(token, to, amount);
         emit Transfer(spender, token, to, amount);
     }
 
     /// @notice Escrows `amount` of `token` for `spender`, spending its allowance.
     function cLock(address spender, address token, uint256 amount) external onlyCoordinator {
-        if (amount > _unlockedBalance(token)) revert InsufficientFunds();
+        _requireUnlocked(token, amount);
         _spendAllowance(spender, token, amount);
         lockedBySpender[spender][token] += amount;
         lockedTotal[token] += amount;
@@ -81,10 +81,11 @@ contract Wallet is Ownable, Coordinated {
 
     /// @notice Releases `amount` of `token` escrowed for `spender` back into its allowance.
     function cUnlock(address spender, address token, uint256 amount) external onlyCoordinator {
-        uint256 locked = lockedBySpender[spender][token];
+        mapping(address => uint256) storage locks = lockedBySpender[spender];
+        uint256 locked = locks[token];
         if (amount > locked) revert InsufficientFunds();
         unchecked {
-            lockedBySpender[spender][token] = locked - amount;
+            locks[token] = locked - amount;
             // lockedTotal is the sum of all lockedBySpender entries, so it holds at least `amount`.
             lockedTotal[token] -= amount;
         }
@@ -93,11 +94,16 @@ contract Wallet is Ownable, Coordinated {
     }
 
     function _spendAllowance(address spender, address token, uint256 amount) private {
-        uint256 allowed = allowance[spender][token];
+        mapping(address => uint256) storage allowances = allowance[spender];
+        uint256 allowed = allowances[token];
         if (amount > allowed) revert InsufficientAllowance();
         unchecked {
-            allowance[spender][token] = allowed - amount;
+            allowances[token] = allowed - amount;
         }
+    }
+
+    function _requireUnlocked(address token, uint256 amount) private view {
+        if (amount > _unlockedBalance(token)) revert InsufficientFunds();
     }
 
     /// @dev Balance minus escrow, or 0 if the balance fell below the escrow (e.g. a token that
