@@ -63,8 +63,9 @@ Awaitable<void> node_client(infra::HttpClient& client, infra::Url node, std::str
     auto get_url = node.with_path("/api/jobs?id=" + id + "&wait_ms=10000");
     bool success = false;
     for (int attempt = 0; attempt < 10; ++attempt) {
-      auto result = co_await client.send(get_url, infra::ClientRequest{},
-                                         Clock::now() + std::chrono::seconds(30));
+      infra::ClientRequest poll;
+      auto result =
+          co_await client.send(get_url, std::move(poll), Clock::now() + std::chrono::seconds(30));
       auto jobs = json::parse(result.body, nullptr, false);
       if (jobs.is_array() && !jobs.empty() && jobs[0]["status"] != "running") {
         success = jobs[0]["status"] == "success";

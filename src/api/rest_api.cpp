@@ -2,6 +2,7 @@
 
 #include <array>
 #include <chrono>
+#include <unordered_set>
 
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
@@ -85,7 +86,7 @@ RestApi::RestApi(asio::any_io_executor executor, const infra::NodeConfig& config
                     std::chrono::duration_cast<std::chrono::nanoseconds>(
                         std::chrono::duration<double>(config.server.rate_limit.period))),
       waiters_(std::make_shared<JobWaiters>(executor)) {
-  orchestrator_.on_finished([waiters = waiters_](const std::string& id) { waiters->notify(id); });
+  orchestrator_.on_finished([this](const store::JobRecord& record) { job_finished(record); });
 }
 
 void RestApi::install(infra::HttpServer& server) {
@@ -203,11 +204,57 @@ Awaitable<std::string> RestApi::start_job(OffchainJobRequest job, const ClientId
   record.status = store::JobStatus::kRunning;
   record.containers = spec.containers;
   // The job is durable as running before its first container call, so a crash cannot lose it.
-  co_await store_.create(std::move(record));
+  store::JobRecord stored = record;
+  co_await store_.create(std::move(stored));
+  recent_.put(record);
 
   std::string id = spec.id;
   asio::co_spawn(executor_, orchestrator_.run_offchain(std::move(spec)), asio::detached);
   co_return id;
+}
+
+void RestApi::job_finished(store::JobRecord record) {
+  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  record.expires_at_ms = now + static_cast<std::int64_t>(config_.store.result_ttl * 1000.0);
+  std::string id = record.id;
+  recent_.put(record);
+  waiters_->notify(std::move(id));
+}
+
+Awaitable<std::vector<store::JobRecord>> RestApi::read_jobs(const std::string& owner,
+                                                            const std::vector<std::string>& ids) {
+  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  std::vector<std::optional<store::JobRecord>> cached;
+  std::vector<std::string> missing;
+  for (const auto& id : ids) {
+    cached.push_back(recent_.find(owner, id, now));
+    if (!cached.back())
+      missing.push_back(id);
+  }
+  std::vector<store::JobRecord> from_store;
+  if (!missing.empty()) {
+    std::string owner_copy = owner;
+    from_store = co_await store_.get(std::move(owner_copy), std::move(missing));
+  }
+
+  // Merge in request order; each id at most once.
+  std::vector<store::JobRecord> records;
+  std::unordered_set<std::string> seen;
+  std::size_t next_stored = 0;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (!seen.insert(ids[i]).second)
+      continue;
+    if (cached[i]) {
+      records.push_back(std::move(*cached[i]));
+    } else if (next_stored < from_store.size() && from_store[next_stored].id == ids[i]) {
+      records.push_back(std::move(from_store[next_stored++]));
+    }
+  }
+  co_return records;
 }
 
 Awaitable<infra::HttpResponse> RestApi::create_job(infra::RequestContext& context) {
@@ -309,7 +356,9 @@ Awaitable<infra::HttpResponse> RestApi::create_stream(infra::RequestContext& con
   spec.requires_proof = job.requires_proof;
   spec.destination = containers::JobLocation::kStream;
   store::JobRecord record{spec.id, spec.owner, store::JobStatus::kRunning, spec.containers};
-  co_await store_.create(std::move(record));
+  store::JobRecord stored = record;
+  co_await store_.create(std::move(stored));
+  recent_.put(record);
 
   bool started = false;
   auto begin = [&]() -> Awaitable<void> {
@@ -384,7 +433,7 @@ Awaitable<infra::HttpResponse> RestApi::get_jobs(infra::RequestContext& context)
   auto deadline = Clock::now() + std::chrono::milliseconds(wait_ms);
   std::vector<store::JobRecord> records;
   for (;;) {
-    records = co_await store_.get(client.key, ids);
+    records = co_await read_jobs(client.key, ids);
     std::vector<std::string> running;
     for (const auto& record : records) {
       if (record.status == store::JobStatus::kRunning)
@@ -518,7 +567,9 @@ Awaitable<infra::HttpResponse> RestApi::resources(infra::RequestContext& context
       path += "?model_id=" + encoded;
     }
     try {
-      auto response = co_await client_.send(endpoint->base.with_path(path), infra::ClientRequest{},
+      // g++ 12 miscompiles temporaries built inside a co_await expression, so name them.
+      infra::ClientRequest request;
+      auto response = co_await client_.send(endpoint->base.with_path(path), std::move(request),
                                             Clock::now() + std::chrono::seconds(10));
       if (response.status_code >= 200 && response.status_code < 300 && response.is_json()) {
         auto parsed = nlohmann::json::parse(response.body, nullptr, false);

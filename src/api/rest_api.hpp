@@ -15,6 +15,7 @@
 #include "api/guardian.hpp"
 #include "api/job_request.hpp"
 #include "api/job_waiters.hpp"
+#include "api/recent_jobs.hpp"
 #include "containers/orchestrator.hpp"
 #include "infra/config.hpp"
 #include "infra/http_client.hpp"
@@ -66,6 +67,14 @@ class RestApi {
   /// Admits one off-chain job: guardian, queue capacity. Throws HttpError.
   void admit(const OffchainJobRequest& job, const ClientIdentity& client) const;
   Awaitable<std::string> start_job(OffchainJobRequest job, const ClientIdentity& client);
+  /// Reads jobs from the in-memory cache first and from the store for the rest, in the order
+  /// of `ids`.
+  Awaitable<std::vector<store::JobRecord>> read_jobs(const std::string& owner,
+                                                     const std::vector<std::string>& ids);
+  /// Records a finished job for readers: the cache, then the waiters.
+  void job_finished(store::JobRecord record);
+
+  static constexpr std::size_t kRecentJobs = 100000;
   nlohmann::json delegated_rejection() const;
 
   Awaitable<infra::HttpResponse> health(infra::RequestContext& context);
@@ -89,6 +98,7 @@ class RestApi {
   NetworkList status_networks_;
   infra::RateLimiter rate_limiter_;
   std::shared_ptr<JobWaiters> waiters_;
+  RecentJobs recent_{kRecentJobs};
   std::atomic<bool> accepting_{true};
 };
 

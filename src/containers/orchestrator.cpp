@@ -193,14 +193,24 @@ Awaitable<void> Orchestrator::store_outcome(const JobSpec& job,
                                             std::vector<store::ContainerResult> results) {
   bool failed = results.empty() || results.back().error.has_value();
   (failed ? jobs_failed_ : jobs_succeeded_).inc();
+  store::JobRecord record;
+  record.id = job.id;
+  record.owner = job.owner;
+  record.status = failed ? store::JobStatus::kFailed : store::JobStatus::kSuccess;
+  record.containers = job.containers;
+  record.results = std::move(results);
+  bool stored = true;
   try {
-    co_await store_.finish(job.id, failed ? store::JobStatus::kFailed : store::JobStatus::kSuccess,
-                           std::move(results));
+    std::string id = job.id;
+    std::vector<store::ContainerResult> stored_results = record.results;
+    co_await store_.finish(std::move(id), record.status, std::move(stored_results));
   } catch (const std::exception& error) {
+    stored = false;
     logger()->error("storing job outcome failed job_id={} error={}", job.id, error.what());
   }
-  if (on_finished_)
-    on_finished_(job.id);
+  // Only a stored outcome is announced: a reader must never see what a restart would undo.
+  if (stored && on_finished_)
+    on_finished_(record);
 }
 
 Awaitable<void> Orchestrator::run_offchain(JobSpec job) {

@@ -77,8 +77,8 @@ class Orchestrator {
   /// error result without calling `sink`; a failure after it throws nothing but is recorded.
   Awaitable<std::vector<store::ContainerResult>> run_stream(JobSpec job, StreamSink sink);
 
-  /// Called with the job id whenever a job is finished and stored.
-  void on_finished(std::function<void(const std::string&)> callback) {
+  /// Called with the job's final record whenever a job is finished and stored.
+  void on_finished(std::function<void(const store::JobRecord&)> callback) {
     on_finished_ = std::move(callback);
   }
 
@@ -96,7 +96,7 @@ class Orchestrator {
   store::JobStore& store_;
   std::map<std::string, ServiceEndpoint, std::less<>> endpoints_;
   std::vector<std::string> ids_;
-  std::function<void(const std::string&)> on_finished_;
+  std::function<void(const store::JobRecord&)> on_finished_;
   std::atomic<std::size_t> in_flight_{0};
   infra::metrics::Counter& jobs_succeeded_;
   infra::metrics::Counter& jobs_failed_;
