@@ -30,6 +30,12 @@ infra::Url endpoint_base(const infra::ContainerConfig& config) {
   return infra::Url::parse("http://" + host + ":" + std::to_string(config.port));
 }
 
+// A managed container that did not become ready in time for a call.
+class NotReady : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 store::ContainerResult error_result(const std::string& container, std::string message) {
   return store::ContainerResult{container, std::nullopt, std::move(message)};
 }
@@ -123,6 +129,10 @@ Awaitable<store::ContainerResult> Orchestrator::call_once(const ServiceEndpoint&
   } catch (const infra::QueueFull& error) {
     co_return error_result(id, "container " + id + " is overloaded: " + error.what());
   }
+  auto deadline = Clock::now() + seconds(endpoint.config.timeout);
+  auto not_ready = co_await await_ready(endpoint, deadline);
+  if (not_ready)
+    co_return error_result(id, *not_ready);
 
   infra::ClientRequest request;
   request.method = http::verb::post;
@@ -135,7 +145,7 @@ Awaitable<store::ContainerResult> Orchestrator::call_once(const ServiceEndpoint&
   infra::ClientResponse response;
   try {
     response = co_await client_.send(endpoint.base.with_path("/service_output"), std::move(request),
-                                     Clock::now() + seconds(endpoint.config.timeout));
+                                     deadline);
   } catch (const infra::ClientError& error) {
     std::string reason = error.kind() == infra::ClientErrorKind::kTimeout
                              ? "timed out after " + std::to_string(endpoint.config.timeout) +
@@ -160,6 +170,19 @@ Awaitable<store::ContainerResult> Orchestrator::call_once(const ServiceEndpoint&
                            "container " + id + " answered invalid JSON: " + excerpt(response.body));
   }
   co_return store::ContainerResult{id, std::move(output), std::nullopt};
+}
+
+Awaitable<std::optional<std::string>> Orchestrator::await_ready(const ServiceEndpoint& endpoint,
+                                                                Clock::time_point deadline) {
+  if (!readiness_ || !endpoint.config.url.empty())
+    co_return std::nullopt;
+  try {
+    std::string id = endpoint.config.id;
+    co_await readiness_(std::move(id), deadline);
+  } catch (const std::exception& error) {
+    co_return "container " + endpoint.config.id + " is not ready: " + error.what();
+  }
+  co_return std::nullopt;
 }
 
 Awaitable<std::vector<store::ContainerResult>> Orchestrator::run_chain(JobSpec job) {
@@ -240,6 +263,10 @@ Awaitable<std::vector<store::ContainerResult>> Orchestrator::run_stream(JobSpec 
   infra::ConcurrencyLimiter::Permit permit;
   try {
     permit = co_await endpoint->limiter->acquire();
+    auto deadline = Clock::now() + seconds(endpoint->config.stream_timeout);
+    auto not_ready = co_await await_ready(*endpoint, deadline);
+    if (not_ready)
+      throw NotReady(*not_ready);
     infra::ClientRequest request;
     request.method = http::verb::post;
     request.content_type = "application/json";
@@ -252,15 +279,16 @@ Awaitable<std::vector<store::ContainerResult>> Orchestrator::run_stream(JobSpec 
       started = true;
       co_await sink(chunk);
     };
-    auto response =
-        co_await client_.stream(endpoint->base.with_path("/service_output"), std::move(request),
-                                Clock::now() + seconds(endpoint->config.stream_timeout), relay);
+    auto response = co_await client_.stream(endpoint->base.with_path("/service_output"),
+                                            std::move(request), deadline, relay);
     if (response.status_code < 200 || response.status_code >= 300) {
       failure = "container " + container + " answered HTTP " +
                 std::to_string(response.status_code) + ": " + excerpt(response.body);
     }
   } catch (const infra::QueueFull& error) {
     failure = "container " + container + " is overloaded: " + error.what();
+  } catch (const NotReady& error) {
+    failure = error.what();
   } catch (const infra::ClientError& error) {
     failure = error.kind() == infra::ClientErrorKind::kTimeout
                   ? "container " + container + ": stream timed out after " +

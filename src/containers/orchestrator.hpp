@@ -77,6 +77,13 @@ class Orchestrator {
   /// error result without calling `sink`; a failure after it throws nothing but is recorded.
   Awaitable<std::vector<store::ContainerResult>> run_stream(JobSpec job, StreamSink sink);
 
+  /// Waits until a managed container is ready for calls, or throws naming why it is not.
+  using ReadinessCheck = std::function<Awaitable<void>(
+      std::string id, std::chrono::steady_clock::time_point deadline)>;
+  /// Makes every call to a container without `url` wait for `check` first (managed containers
+  /// that are still warming up or restarting). Set before the first job.
+  void set_readiness_check(ReadinessCheck check) { readiness_ = std::move(check); }
+
   /// Called with the job's final record whenever a job is finished and stored.
   void on_finished(std::function<void(const store::JobRecord&)> callback) {
     on_finished_ = std::move(callback);
@@ -89,6 +96,9 @@ class Orchestrator {
   Awaitable<store::ContainerResult> call(const ServiceEndpoint& endpoint, nlohmann::json envelope);
   Awaitable<store::ContainerResult> call_once(const ServiceEndpoint& endpoint,
                                               nlohmann::json envelope);
+  /// Waits for a managed container's readiness; returns an error message when it is not ready.
+  Awaitable<std::optional<std::string>> await_ready(const ServiceEndpoint& endpoint,
+                                                    std::chrono::steady_clock::time_point deadline);
   Awaitable<void> store_outcome(const JobSpec& job, std::vector<store::ContainerResult> results);
 
   asio::any_io_executor executor_;
@@ -97,6 +107,7 @@ class Orchestrator {
   std::map<std::string, ServiceEndpoint, std::less<>> endpoints_;
   std::vector<std::string> ids_;
   std::function<void(const store::JobRecord&)> on_finished_;
+  ReadinessCheck readiness_;
   std::atomic<std::size_t> in_flight_{0};
   infra::metrics::Counter& jobs_succeeded_;
   infra::metrics::Counter& jobs_failed_;

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "api/rest_api.hpp"
+#include "containers/container_manager.hpp"
 #include "containers/orchestrator.hpp"
 #include "infra/http_client.hpp"
 #include "infra/http_server.hpp"
@@ -22,6 +23,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr const char* kRestartReason = "node restarted";
 constexpr const char* kShutdownReason = "node shut down before the job finished";
+constexpr double kMinimumStartupSeconds = 5.0;
 
 void check_supported(const infra::NodeConfig& config) {
   if (config.chain.enabled) {
@@ -29,12 +31,6 @@ void check_supported(const infra::NodeConfig& config) {
         config.source_path.string() +
         ": chain.enabled: true is not supported by this build yet (on-chain subscriptions are "
         "not implemented); set chain.enabled to false");
-  }
-  if (config.manage_containers && !config.containers.empty()) {
-    throw UnsupportedConfig(
-        config.source_path.string() +
-        ": manage_containers: true is not supported by this build yet; set it to false and "
-        "start the service containers yourself on their configured ports");
   }
 }
 
@@ -44,6 +40,61 @@ std::string node_identity(const infra::NodeConfig& config) {
   if (::gethostname(host.data(), host.size() - 1) != 0)
     host[0] = '\0';
   return std::string(host.data()) + ":" + std::to_string(config.server.port);
+}
+
+// The containers the node runs itself: every configured one without a `url`.
+std::vector<containers::ManagedContainerSpec> managed_specs(const infra::NodeConfig& config) {
+  std::vector<containers::ManagedContainerSpec> specs;
+  for (std::size_t i = 0; i < config.containers.size(); ++i) {
+    const auto& container = config.containers[i];
+    if (!container.url.empty())
+      continue;
+    containers::ManagedContainerSpec spec;
+    spec.id = container.id;
+    spec.image = container.image;
+    spec.command = container.command;
+    spec.env = container.env;
+    spec.volumes = container.volumes;
+    spec.gpu = container.gpu;
+    spec.host_port = container.port;
+    spec.port_config_key = "containers[" + std::to_string(i) + "].port";
+    spec.readiness_path = container.readiness_path;
+    // startup_wait is the upper bound of the warm-up, not a fixed sleep; a few seconds at least
+    // because creating a container alone can take that long.
+    spec.startup_limit = std::chrono::seconds(
+        static_cast<long>(std::max(config.startup_wait, kMinimumStartupSeconds)));
+    specs.push_back(std::move(spec));
+  }
+  return specs;
+}
+
+std::unique_ptr<containers::ContainerManager> make_container_manager(
+    const infra::NodeConfig& config, asio::any_io_executor executor) {
+  if (!config.manage_containers)
+    return nullptr;
+  auto specs = managed_specs(config);
+  if (specs.empty())
+    return nullptr;
+  containers::ContainerManagerOptions options;
+  if (config.docker) {
+    options.registry_auth =
+        containers::RegistryAuth{config.docker->username, config.docker->password, ""};
+  }
+  options.logger = infra::logging::get_logger("containers");
+  return std::make_unique<containers::ContainerManager>(
+      executor, containers::DockerClient(containers::DockerEndpoint::from_environment()),
+      std::move(specs), options);
+}
+
+// /health's view of the managed containers: "ok" only when every one is ready.
+nlohmann::json container_health(const containers::ContainerManager& manager) {
+  nlohmann::json list = nlohmann::json::array();
+  bool all_ready = true;
+  for (const auto& status : manager.statuses()) {
+    all_ready = all_ready && status.state == containers::ContainerState::kReady;
+    list.push_back(containers::to_json(status));
+  }
+  return {{"status", all_ready ? "ok" : "degraded"}, {"containers", list}};
 }
 
 // Deletes expired job results once a minute until `stopping` is set.
@@ -83,8 +134,31 @@ int run_node(const infra::NodeConfig& config) {
   infra::HttpClient client(executor);
   infra::metrics::Registry metrics;
   containers::Orchestrator orchestrator(executor, client, *store, config.containers, metrics);
+  auto manager = make_container_manager(config, executor);
   api::ApiHooks hooks;
   hooks.metrics = [&metrics] { return metrics.render(); };
+  if (manager) {
+    orchestrator.set_readiness_check(
+        [&manager](std::string id, Clock::time_point deadline) -> Awaitable<void> {
+          co_await manager->wait_ready(std::move(id), deadline);
+        });
+    manager->set_observer([&log](const containers::ContainerEvent& event) {
+      if (event.from == containers::ContainerState::kReady) {
+        log->warn("container left the ready state container={} state={} reason=\"{}\"", event.id,
+                  containers::to_string(event.to), event.message);
+      }
+    });
+    hooks.container_running = [&manager](const std::string& id) {
+      try {
+        return manager->state(id) == containers::ContainerState::kReady;
+      } catch (const std::out_of_range&) {
+        return true;  // a container with a url is not managed and always listed
+      }
+    };
+    hooks.health = [&manager]() -> Awaitable<nlohmann::json> {
+      co_return nlohmann::json{{"containers", container_health(*manager)}};
+    };
+  }
   api::RestApi api(executor, config, orchestrator, *store, client, std::move(hooks));
 
   infra::HttpServerOptions server_options;
@@ -108,12 +182,24 @@ int run_node(const infra::NodeConfig& config) {
         server.start();
         log->info("REST API listening address={}:{} containers={}", config.server.bind_address,
                   server.port(), config.containers.size());
+        if (manager) {
+          // Jobs that arrive while the containers warm up wait in their container's queue.
+          co_await manager->start();
+          log->info("managed containers ready count={}", manager->statuses().size());
+        }
       },
       [&](std::exception_ptr error) {
         if (!error)
           return;
         startup_error = error;
-        io.stop();
+        asio::co_spawn(
+            io,
+            [&]() -> Awaitable<void> {
+              if (manager)
+                co_await manager->stop();
+              io.stop();
+            },
+            asio::detached);
       });
 
   std::atomic<bool> stopping{false};
@@ -142,6 +228,8 @@ int run_node(const infra::NodeConfig& config) {
           if (abandoned > 0) {
             log->warn("jobs still running at shutdown marked failed count={}", abandoned);
           }
+          if (manager)
+            co_await manager->stop();
           server.close_connections();
           io.stop();
         },
