@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The first run: installs what is missing, builds inferd, starts the hello service and a node
-# on loopback, submits one job, prints its result, and keeps the node serving until Ctrl-C.
+# The first run: installs what is missing, builds inferd and the hello image, starts a node on
+# loopback that runs hello as a managed container (Podman through the Docker Engine API), submits
+# one job, prints its result, and keeps the node serving until Ctrl-C.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -9,9 +10,13 @@ bash scripts/install-deps.sh
 cmake --preset release >/dev/null
 cmake --build --preset release --target inferd hello-service
 
+# Podman's Docker-compatible API service (started once, reused afterwards) and the hello image,
+# built offline FROM scratch.
+DOCKER_HOST=${DOCKER_HOST:-$(bash scripts/podman.sh)}
+export DOCKER_HOST
+bash scripts/build-images.sh --build-dir "$root/build/release" hello
+
 bin="$root/build/release/bin"
-run_dir="$root/data/quickstart"
-mkdir -p "$run_dir"
 config="$root/deploy/config.hello.json"
 
 pids=()
@@ -22,21 +27,18 @@ cleanup() {
 trap cleanup EXIT
 trap 'echo; echo "quickstart: stopping"; exit 0' INT TERM
 
-# The hello service listens where config.hello.json expects it (127.0.0.1:3000).
-"$bin/hello-service" --port 3000 --bind-address 127.0.0.1 >"$run_dir/hello.log" 2>&1 &
+# The node logs to this terminal and to data/inferd.log.
+"$bin/inferd" run --config "$config" &
 pids+=($!)
 
-(cd "$root" && "$bin/inferd" run --config "$config" 2>&1 | tee "$run_dir/inferd.out") &
-pids+=($!)
-
-for _ in $(seq 1 100); do
-  if curl -fsS http://127.0.0.1:4000/health >/dev/null 2>&1; then break; fi
+for _ in $(seq 1 300); do
+  if curl -fsS http://127.0.0.1:4000/info >/dev/null 2>&1; then break; fi
   sleep 0.1
 done
-curl -fsS http://127.0.0.1:4000/health >/dev/null || { echo "quickstart: the node did not start; see $run_dir/inferd.out" >&2; exit 1; }
+curl -fsS http://127.0.0.1:4000/info >/dev/null || { echo "quickstart: the node did not start; see data/inferd.log" >&2; exit 1; }
 
 echo
-echo "quickstart: submitting a job to the hello container"
+echo "quickstart: submitting a job to the hello container (the node waits until it is ready)"
 "$bin/inferd" job submit --url http://127.0.0.1:4000 --containers hello --data '{"input": "hello from the quickstart"}' --wait
 echo
 echo "quickstart: the node serves on http://127.0.0.1:4000 (Ctrl-C stops it). Try:"

@@ -189,12 +189,4 @@ void add_keys_command(CLI::App& app, int& exit_code) {
   add_subcommands(app, [&exit_code](int status) { exit_code = status; });
 }
 
-void add_keys_command(CLI::App& app) {
-  add_subcommands(app, [](int status) {
-    if (status != 0) {
-      throw CLI::RuntimeError(status);
-    }
-  });
-}
-
 }  // namespace inferd::cli

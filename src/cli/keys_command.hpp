@@ -13,11 +13,6 @@ namespace inferd::cli {
 /// `exit_code` (0 on success, 1 on failure, with the reason on standard error).
 void add_keys_command(CLI::App& app, int& exit_code);
 
-/// Adds the same subcommands; a failure prints the reason and throws CLI::RuntimeError carrying
-/// exit status 1. CLI11_PARSE catches only CLI::ParseError, so the caller must catch CLI::Error
-/// and return `app.exit(error)`.
-void add_keys_command(CLI::App& app);
-
 /// The key source of `keys import` and `keys address`. At most one source is set; with none, the
 /// key is read from the first line of standard input.
 struct KeySourceOptions {

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/job_command.hpp"
+#include "cli/keys_command.hpp"
 #include "infra/config.hpp"
 #include "node/node.hpp"
 
@@ -43,6 +44,7 @@ int main(int argc, char** argv) {
   run->callback([&] { exit_code = run_command(config_path); });
 
   inferd::cli::add_job_command(app, exit_code);
+  inferd::cli::add_keys_command(app, exit_code);
 
   CLI11_PARSE(app, argc, argv);
   return exit_code;

@@ -121,6 +121,8 @@ Awaitable<void> expire_results(store::JobStore& store, const std::atomic<bool>& 
 
 int run_node(const infra::NodeConfig& config) {
   check_supported(config);
+  // A closed stdout or stderr (a log pipe that went away) must not kill the node mid-shutdown.
+  std::signal(SIGPIPE, SIG_IGN);
   infra::logging::setup(infra::logging::options_from(config.log));
   auto log = infra::logging::get_logger("node");
   log->info("config loaded path={}", config.source_path.string());
