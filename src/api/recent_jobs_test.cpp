@@ -45,7 +45,8 @@ TEST(RecentJobs, EraseForgetsJob) {
   recent.put(job("a", "o"));
   recent.erase("a");
   EXPECT_FALSE(recent.find("o", "a", 0));
-  for (int i = 0; i < 20; ++i) recent.put(job("x" + std::to_string(i), "o"));
+  for (int i = 0; i < 20; ++i)
+    recent.put(job("x" + std::to_string(i), "o"));
   EXPECT_TRUE(recent.find("o", "x19", 0));
   EXPECT_FALSE(recent.find("o", "x15", 0));
 }
