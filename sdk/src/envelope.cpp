@@ -1,5 +1,7 @@
 #include "infernet/sdk/envelope.hpp"
 
+#include "core/json_depth.hpp"
+
 #include <string>
 
 #include "infernet/sdk/codec.hpp"
@@ -37,6 +39,13 @@ nlohmann::json Envelope::to_json() const {
 }
 
 Envelope parse_envelope(std::string_view body) {
+  // Parsing and printing JSON recurse once per level: bound the depth before either happens.
+  if (inferd::core::json_nesting_depth(body, inferd::core::kMaxJsonDepth) >
+      inferd::core::kMaxJsonDepth) {
+    throw ServiceError::bad_request("invalid request body: nested deeper than " +
+                                    std::to_string(inferd::core::kMaxJsonDepth) +
+                                    " levels of arrays and objects");
+  }
   nlohmann::json parsed = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) {
     throw ServiceError::bad_request(

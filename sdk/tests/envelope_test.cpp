@@ -78,6 +78,12 @@ TEST(Envelope, RejectsInvalidJson) {
   EXPECT_NE(rejection("{not json").find("invalid request body"), std::string::npos);
 }
 
+TEST(Envelope, RejectsDeepNesting) {
+  std::string deep = R"({"source": 1, "destination": 1, "data": {"x": )" +
+                     std::string(100000, '[') + std::string(100000, ']') + "}}";
+  EXPECT_NE(rejection(deep).find("nested deeper than 512"), std::string::npos);
+}
+
 TEST(Envelope, RejectsNonObjectBody) {
   EXPECT_NE(rejection("[1, 2]").find("got array"), std::string::npos);
 }

@@ -1,5 +1,7 @@
 #include "api/job_request.hpp"
 
+#include "core/json_depth.hpp"
+
 namespace inferd::api {
 
 std::string describe_value(const nlohmann::json& value) {
@@ -10,9 +12,14 @@ std::string describe_value(const nlohmann::json& value) {
 }
 
 std::variant<nlohmann::json, InvalidRequest> parse_json_body(const std::string& text) {
+  if (core::json_nesting_depth(text, core::kMaxJsonDepth) > core::kMaxJsonDepth) {
+    return InvalidRequest{"invalid JSON body: nested deeper than " +
+                          std::to_string(core::kMaxJsonDepth) +
+                          " levels of arrays and objects; flatten the input"};
+  }
   try {
     return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& error) {
+  } catch (const nlohmann::json::exception& error) {
     std::string message = error.what();
     // Drop nlohmann's "[json.exception.parse_error.101] " tag; keep position and reason.
     if (auto close = message.find("] ");

@@ -128,6 +128,16 @@ TEST_F(RequestErrors, UnknownPathAndMethodAreJson) {
   error_of(response);
 }
 
+TEST_F(RequestErrors, DeepNestingIs400AndNodeSurvives) {
+  // Under this fixture's 1024-byte body limit; the depth check runs before the JSON parser.
+  std::string deep = "{\"containers\": [\"svc\"], \"data\": {\"x\": " + std::string(600, '[');
+  auto response = node_->client().request(http::verb::post, node_->url("/api/jobs"), deep);
+  EXPECT_EQ(response.status_code, 400u);
+  EXPECT_NE(error_of(response)["error"].get<std::string>().find("nested deeper than"),
+            std::string::npos);
+  EXPECT_EQ(node_->get("/health").status_code, 200u);
+}
+
 TEST_F(RequestErrors, TooManyIdsOrBadWaitIs400) {
   std::string path = "/api/jobs?wait_ms=abc&id=x";
   EXPECT_EQ(node_->get(path).status_code, 400u);
@@ -211,10 +221,37 @@ TEST(RateLimit, ExceededAnswers429WithHeaders) {
   EXPECT_TRUE(limited.is_json());
   EXPECT_FALSE(limited.header("Retry-After").empty());
 
-  // X-Forwarded-For from an untrusted peer does not give a fresh bucket.
+  // X-Forwarded-For from a peer that is not a trusted proxy does not give a fresh bucket.
   auto spoofed = node.client().request(http::verb::get, node.url("/api/jobs"), "", "",
                                        {{"X-Forwarded-For", "10.9.8.7"}});
   EXPECT_EQ(spoofed.status_code, 429u);
+}
+
+}  // namespace
+}  // namespace inferd::testing
+
+namespace inferd::testing {
+namespace {
+
+TEST(TrustedProxy, RightmostUntrustedForwardedAddressCounts) {
+  ServiceProcess service(test_service_binary(), {});
+  json container = container_entry("svc", service.port());
+  container["allowed_ips"] = {"10.1.1.1"};
+  NodeProcess node(
+      json{{"containers", {container}}, {"server", {{"trusted_proxies", {"127.0.0.1"}}}}});
+  node.start();
+  std::string body = json{{"containers", {"svc"}}, {"data", json::object()}}.dump();
+
+  auto allowed = node.client().request(http::verb::post, node.url("/api/jobs"), body,
+                                       "application/json", {{"X-Forwarded-For", "10.1.1.1"}});
+  EXPECT_EQ(allowed.status_code, 200u) << allowed.body;
+
+  // Two header lines are one list: the client is the last address the proxy appended.
+  auto forged =
+      node.client().request(http::verb::post, node.url("/api/jobs"), body, "application/json",
+                            {{"X-Forwarded-For", "10.1.1.1"}, {"X-Forwarded-For", "10.6.6.6"}});
+  EXPECT_EQ(forged.status_code, 403u) << forged.body;
+  EXPECT_EQ(json::parse(forged.body)["params"]["address"], "10.6.6.6");
 }
 
 }  // namespace
