@@ -4,10 +4,12 @@
 #include <chrono>
 #include <unordered_set>
 
+#include <fmt/format.h>
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
 #include "api/job_request.hpp"
+#include "infra/logging.hpp"
 
 namespace inferd::api {
 namespace {
@@ -22,8 +24,7 @@ constexpr std::size_t kMaxBatchItems = 1000;
 constexpr long kMaxWaitMs = 60000;
 
 std::shared_ptr<spdlog::logger> logger() {
-  auto found = spdlog::get("api");
-  return found ? found : spdlog::default_logger();
+  return infra::logging::get_logger("api");
 }
 
 HttpError bad_request(std::string message) {
@@ -109,7 +110,15 @@ RestApi::ClientIdentity RestApi::identify(const infra::RequestContext& context) 
   // X-Forwarded-For counts only when the connection comes from a configured trusted proxy. The
   // client is the rightmost address that is not itself a trusted proxy.
   if (!trusted_proxies_.empty() && trusted_proxies_.contains(address)) {
-    std::string_view forwarded = context.request()["X-Forwarded-For"];
+    // Several header lines form one list, in order (RFC 9110 section 5.3).
+    std::string joined;
+    auto lines = context.request().equal_range("X-Forwarded-For");
+    for (auto line = lines.first; line != lines.second; ++line) {
+      if (!joined.empty())
+        joined += ",";
+      joined += std::string(line->value());
+    }
+    std::string_view forwarded = joined;
     while (!forwarded.empty()) {
       auto comma = forwarded.rfind(',');
       std::string_view hop =
@@ -141,10 +150,9 @@ void RestApi::rate_limit(std::string_view route, const ClientIdentity& client,
     headers.emplace_back("Retry-After", std::to_string(decision.retry_after_seconds));
     throw HttpError(
         http::status::too_many_requests,
-        {{"error",
-          "rate limit exceeded: " + std::to_string(config_.server.rate_limit.num_requests) +
-              " requests per " + std::to_string(config_.server.rate_limit.period) +
-              " s; retry after " + std::to_string(decision.retry_after_seconds) + " s"}},
+        {{"error", fmt::format("rate limit exceeded: {} requests per {:g} s; retry after {} s",
+                               config_.server.rate_limit.num_requests,
+                               config_.server.rate_limit.period, decision.retry_after_seconds)}},
         headers);
   }
 }
@@ -486,9 +494,13 @@ Awaitable<infra::HttpResponse> RestApi::put_status(infra::RequestContext& contex
     }
     ids.push_back((*containers)[i].get<std::string>());
   }
-  co_await store_.put_status(peer.to_string(), id->get<std::string>(), *status, std::move(ids));
+  std::string job_id = id->get<std::string>();
+  std::string owner = peer.to_string();
+  co_await store_.put_status(std::move(owner), job_id, *status, std::move(ids));
+  // The cached copy is stale now; readers go to the store for this job.
+  recent_.erase(job_id);
   if (*status != store::JobStatus::kRunning)
-    waiters_->notify(id->get<std::string>());
+    waiters_->notify(job_id);
   co_return json_response(context.request(), http::status::ok, nullptr);
 }
 

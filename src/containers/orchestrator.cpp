@@ -2,7 +2,11 @@
 
 #include <cstdlib>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include "core/json_depth.hpp"
+#include "infra/logging.hpp"
 
 namespace inferd::containers {
 namespace {
@@ -10,8 +14,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 std::shared_ptr<spdlog::logger> logger() {
-  auto found = spdlog::get("orchestrator");
-  return found ? found : spdlog::default_logger();
+  return infra::logging::get_logger("orchestrator");
 }
 
 Clock::duration seconds(double value) {
@@ -147,10 +150,10 @@ Awaitable<store::ContainerResult> Orchestrator::call_once(const ServiceEndpoint&
     response = co_await client_.send(endpoint.base.with_path("/service_output"), std::move(request),
                                      deadline);
   } catch (const infra::ClientError& error) {
-    std::string reason = error.kind() == infra::ClientErrorKind::kTimeout
-                             ? "timed out after " + std::to_string(endpoint.config.timeout) +
-                                   " s (containers[].timeout)"
-                             : std::string(error.what());
+    std::string reason =
+        error.kind() == infra::ClientErrorKind::kTimeout
+            ? fmt::format("timed out after {:g} s (containers[].timeout)", endpoint.config.timeout)
+            : std::string(error.what());
     co_return error_result(id, "container " + id + ": " + reason);
   }
 
@@ -163,6 +166,10 @@ Awaitable<store::ContainerResult> Orchestrator::call_once(const ServiceEndpoint&
     std::string type = response.header("content-type");
     co_return error_result(id, "container " + id + " answered a non-JSON body (Content-Type: " +
                                    (type.empty() ? "none" : type) + "): " + excerpt(response.body));
+  }
+  if (core::json_nesting_depth(response.body, core::kMaxJsonDepth) > core::kMaxJsonDepth) {
+    co_return error_result(id, "container " + id + " answered JSON nested deeper than " +
+                                   std::to_string(core::kMaxJsonDepth) + " levels");
   }
   auto output = nlohmann::json::parse(response.body, nullptr, false);
   if (output.is_discarded()) {
@@ -201,8 +208,10 @@ Awaitable<std::vector<store::ContainerResult>> Orchestrator::run_chain(JobSpec j
       data = *result.output;
     results.push_back(std::move(result));
     if (failed) {
-      logger()->info("job failed job_id={} container={} error={}", job.id, job.containers[index],
-                     *results.back().error);
+      // A failing container is the job's outcome, not the node's problem: debug level, and the
+      // inferd_container_calls_total metric counts it.
+      logger()->debug("job failed job_id={} container={} error={}", job.id, job.containers[index],
+                      *results.back().error);
       break;
     }
     if (index + 1 < job.containers.size() && !job.id.empty()) {
@@ -291,9 +300,9 @@ Awaitable<std::vector<store::ContainerResult>> Orchestrator::run_stream(JobSpec 
     failure = error.what();
   } catch (const infra::ClientError& error) {
     failure = error.kind() == infra::ClientErrorKind::kTimeout
-                  ? "container " + container + ": stream timed out after " +
-                        std::to_string(endpoint->config.stream_timeout) +
-                        " s (containers[].stream_timeout)"
+                  ? "container " + container +
+                        fmt::format(": stream timed out after {:g} s (containers[].stream_timeout)",
+                                    endpoint->config.stream_timeout)
                   : "container " + container + ": " + error.what();
   } catch (const std::exception& error) {
     // The client of the stream went away while bytes were being relayed.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <limits>
 #include <mutex>
 #include <stdexcept>
 #include <unordered_map>
@@ -326,7 +327,9 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
     }
 
     http::response_parser<http::buffer_body> parser;
-    parser.body_limit(boost::none);
+    // Beast 1.74 compares a Content-Length against an empty optional limit as "over the limit",
+    // so "no limit" must be the largest value instead of boost::none.
+    parser.body_limit(std::numeric_limits<std::uint64_t>::max());
     co_await http::async_read_header(stream, connection.buffer, parser,
                                      asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {

@@ -7,14 +7,15 @@
 
 #include <spdlog/spdlog.h>
 
+#include "infra/logging.hpp"
+
 namespace inferd::infra {
 namespace {
 
 using tcp = asio::ip::tcp;
 
 std::shared_ptr<spdlog::logger> http_logger() {
-  auto logger = spdlog::get("http");
-  return logger ? logger : spdlog::default_logger();
+  return logging::get_logger("http");
 }
 
 int hex_digit_value(char c) {

@@ -99,9 +99,9 @@ struct HttpServerOptions {
   std::string bind_address = "127.0.0.1";
   unsigned short port = 0;  ///< 0 picks a free port (see HttpServer::port)
   std::size_t max_body_bytes = 1 << 20;
-  std::size_t max_header_bytes = 16 * 1024;
-  std::chrono::seconds idle_timeout{60};  ///< keep-alive connections idle longer are closed
-  std::chrono::seconds read_timeout{30};  ///< time allowed to receive one whole request
+  std::size_t max_header_bytes = 64 * 1024;  ///< room for 1000 job ids in a query
+  std::chrono::seconds idle_timeout{60};     ///< keep-alive connections idle longer are closed
+  std::chrono::seconds read_timeout{30};     ///< time allowed to receive one whole request
   /// Builds the JSON body of the errors the server produces itself (unknown path, wrong method,
   /// malformed or oversized request, unexpected handler exception). Empty means
   /// {"error": message}. Errors thrown as HttpError keep their own body.

@@ -190,6 +190,18 @@ TEST_F(HttpFixture, StreamDeliversChunksInOrder) {
   EXPECT_GE(chunks.size(), 2u);
 }
 
+TEST_F(HttpFixture, StreamReadsContentLengthBody) {
+  std::string joined;
+  ChunkHandler collect = [&joined](std::string_view data) -> Awaitable<void> {
+    joined.append(data);
+    co_return;
+  };
+  auto response = run(client_->stream(url("/hello?name=x"), ClientRequest{},
+                                      std::chrono::steady_clock::now() + 5s, collect));
+  EXPECT_EQ(response.status_code, 200u);
+  EXPECT_EQ(nlohmann::json::parse(joined)["names"], nlohmann::json({"x"}));
+}
+
 TEST_F(HttpFixture, ReusesKeepAliveConnection) {
   for (int i = 0; i < 5; ++i)
     EXPECT_EQ(get("/hello").status_code, 200u);

@@ -168,6 +168,33 @@ TEST(Jobs, StreamingRelaysChunksAndStoresText) {
   EXPECT_EQ(job["result"]["output"]["output"], text);
 }
 
+TEST(Jobs, StreamOfContentLengthReply) {
+  ServiceProcess hello(hello_service_binary(), {});
+  ServiceProcess failing(test_service_binary(), {"--status", "500"});
+  NodeProcess node(
+      json{{"containers",
+            {container_entry("hello", hello.port()), container_entry("failing", failing.port())}}});
+  node.start();
+
+  auto [response, chunks] =
+      node.client().stream(node.url("/api/jobs/stream"),
+                           json{{"containers", {"hello"}}, {"data", {{"input", "x"}}}}.dump());
+  ASSERT_EQ(response.status_code, 200u);
+  std::string body;
+  for (const auto& chunk : chunks)
+    body += chunk;
+  EXPECT_NE(body.find("hello, world!"), std::string::npos) << body;
+
+  auto [failed, failed_chunks] =
+      node.client().stream(node.url("/api/jobs/stream"),
+                           json{{"containers", {"failing"}}, {"data", json::object()}}.dump());
+  EXPECT_EQ(failed.status_code, 502u);
+  auto error = json::parse(failed.body);
+  EXPECT_NE(error["error"].get<std::string>().find("answered HTTP 500"), std::string::npos)
+      << failed.body;
+  EXPECT_EQ(node.wait_job(error["id"])["status"], "failed");
+}
+
 TEST(Jobs, PutStatusFromLoopbackIsStored) {
   NodeProcess node(json{{"containers", json::array()}});
   node.start();
@@ -179,6 +206,18 @@ TEST(Jobs, PutStatusFromLoopbackIsStored) {
   auto jobs = json::parse(node.get("/api/jobs?id=external-job").body);
   ASSERT_EQ(jobs.size(), 1u);
   EXPECT_EQ(jobs[0]["status"], "success");
+
+  // A job this node ran and finished can be overwritten too, and reads see the new status.
+  ServiceProcess service(test_service_binary(), {});
+  NodeProcess worker(json{{"containers", {container_entry("svc", service.port())}}});
+  worker.start();
+  auto finished = worker.submit({{"containers", {"svc"}}, {"data", json::object()}});
+  EXPECT_EQ(worker.wait_job(finished)["status"], "success");
+  auto overwrite = worker.client().request(
+      http::verb::put, worker.url("/api/status"),
+      json{{"id", finished}, {"status", "failed"}, {"containers", {"svc"}}}.dump());
+  ASSERT_EQ(overwrite.status_code, 200u);
+  EXPECT_EQ(worker.wait_job(finished)["status"], "failed");
 
   auto bad = node.client().request(
       http::verb::put, node.url("/api/status"),
