@@ -138,8 +138,21 @@ bool is_secret_key(std::string_view path) {
   return ends_with("private_key") || ends_with(".bearer") || ends_with("docker.password");
 }
 
+// Paths whose value is an object that holds a secret: a wrong-typed value there may be the
+// secret itself (e.g. a private key written directly as "chain.wallet").
+bool may_hold_secret(std::string_view path) {
+  return path == "chain" || path == "chain.wallet" || path == "docker";
+}
+
 std::string render_value(const json& value, std::string_view path) {
   if (is_secret_key(path)) {
+    return "<redacted>";
+  }
+  // Objects and arrays may contain secrets anywhere inside, so only their type is shown.
+  if (value.is_object() || value.is_array()) {
+    return std::string("<") + value.type_name() + ">";
+  }
+  if (may_hold_secret(path)) {
     return "<redacted>";
   }
   std::string text;
@@ -341,7 +354,10 @@ void read_integer(ObjectReader& reader, std::string_view key, T& out, std::uint6
   out = static_cast<T>(number);
 }
 
-// Number of seconds >= min (int, float or numeric string).
+// Longest duration any key accepts: ten years. Larger values overflow the clocks that timers use.
+constexpr double kMaxSeconds = 315360000.0;
+
+// Number of seconds >= min and <= kMaxSeconds (int, float or numeric string).
 void read_seconds(ObjectReader& reader, std::string_view key, double& out, double min,
                   bool allow_equal_min, std::string_view fix) {
   const json* value = reader.find(key);
@@ -350,7 +366,7 @@ void read_seconds(ObjectReader& reader, std::string_view key, double& out, doubl
   }
   std::string path = reader.child(key);
   std::string expected = std::string("a number of seconds ") + (allow_equal_min ? ">= " : "> ") +
-                         (min == 0 ? "0" : std::to_string(min));
+                         (min == 0 ? "0" : std::to_string(min)) + " and <= 315360000 (ten years)";
   auto reject = [&]() { reader.context().invalid(path, *value, expected, fix); };
 
   double number = 0;
@@ -366,7 +382,8 @@ void read_seconds(ObjectReader& reader, std::string_view key, double& out, doubl
   } else {
     reject();
   }
-  if (!std::isfinite(number) || number < min || (!allow_equal_min && number == min)) {
+  if (!std::isfinite(number) || number < min || (!allow_equal_min && number == min) ||
+      number > kMaxSeconds) {
     reject();
   }
   out = number;

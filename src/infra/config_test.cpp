@@ -346,7 +346,7 @@ INSTANTIATE_TEST_SUITE_P(
                   "config.json: server: invalid value 4000 (expected a JSON object); make server "
                   "an object"},
         ErrorCase{"containers_not_list", R"({"containers": {"id": "a"}})", "containers",
-                  "config.json: containers: invalid value {\"id\":\"a\"} (expected a list of "
+                  "config.json: containers: invalid value <object> (expected a list of "
                   "container objects); make containers a JSON list"},
         ErrorCase{"container_not_object", R"({"containers": ["a"]})", "containers[0]",
                   "config.json: containers[0]: invalid value \"a\" (expected a JSON object); "
@@ -496,12 +496,23 @@ INSTANTIATE_TEST_SUITE_P(
                   "or \"redis\"); use sqlite for one node, redis to share jobs between nodes"},
         ErrorCase{"result_ttl_zero", R"({"store": {"result_ttl": 0}})", "store.result_ttl",
                   "config.json: store.result_ttl: invalid value 0 (expected a number of seconds "
-                  "> 0); set it to the seconds a completed job is kept"},
+                  "> 0 and <= 315360000 (ten years)); set it to the seconds a completed job is "
+                  "kept"},
         ErrorCase{"timeout_negative",
                   R"({"manage_containers": false, "containers": [{"id": "a", "timeout": -5}]})",
                   "containers[0].timeout",
                   "config.json: containers[0].timeout: invalid value -5 (expected a number of "
-                  "seconds > 0); set it to the seconds one container call may take"},
+                  "seconds > 0 and <= 315360000 (ten years)); set it to the seconds one "
+                  "container call may take"},
+        ErrorCase{"timeout_huge",
+                  R"({"manage_containers": false, "containers": [{"id": "a", "timeout": 1e300}]})",
+                  "containers[0].timeout",
+                  "config.json: containers[0].timeout: invalid value 1e+300 (expected a number of "
+                  "seconds > 0 and <= 315360000 (ten years)); set it to the seconds one "
+                  "container call may take"},
+        ErrorCase{"wallet_as_string", R"({"chain": {"wallet": "SECRETKEY1234"}})", "chain.wallet",
+                  "config.json: chain.wallet: invalid value <redacted> (expected a JSON object); "
+                  "make it an object with private_key and max_gas_limit"},
         ErrorCase{
             "max_concurrency_zero",
             R"({"manage_containers": false, "containers": [{"id": "a", "max_concurrency": 0}]})",
@@ -518,7 +529,7 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"env_not_object",
                   R"({"manage_containers": false, "containers": [{"id": "a", "env": ["A=1"]}]})",
                   "containers[0].env",
-                  "config.json: containers[0].env: invalid value [\"A=1\"] (expected a JSON "
+                  "config.json: containers[0].env: invalid value <array> (expected a JSON "
                   "object); make env an object of environment variable names to values"},
         ErrorCase{"rate_limit_zero", R"({"server": {"rate_limit": {"num_requests": 0}}})",
                   "server.rate_limit.num_requests",
@@ -604,12 +615,13 @@ TEST(Config, EverySampleConfigValidatesWithoutWarnings) {
 
 TEST(Config, HelloSampleIsTheQuickstartSetup) {
   NodeConfig config = load_config(fs::path(INFERD_SOURCE_DIR) / "deploy" / "config.hello.json");
-  EXPECT_FALSE(config.manage_containers);
+  EXPECT_TRUE(config.manage_containers);
   EXPECT_FALSE(config.chain.enabled);
   EXPECT_EQ(config.store.backend, "sqlite");
   EXPECT_EQ(config.store.data_dir, "data");
   ASSERT_EQ(config.containers.size(), 1u);
   EXPECT_EQ(config.containers[0].id, "hello");
+  EXPECT_EQ(config.containers[0].image, "localhost/inferd/hello:latest");
 }
 
 }  // namespace
