@@ -5,6 +5,7 @@
 #include <sstream>
 #include <thread>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "infra/http_client.hpp"
@@ -125,8 +126,8 @@ int submit(const JobOptions& options) {
         co_return status == "success" ? 0 : 1;
       }
       if (Clock::now() >= deadline) {
-        throw CommandError("job " + id + " still running after " +
-                           std::to_string(options.wait_timeout) + " s (--wait-timeout)");
+        throw CommandError(fmt::format("job {} still running after {:g} s (--wait-timeout)", id,
+                                       options.wait_timeout));
       }
     }
   });
@@ -207,7 +208,8 @@ void add_job_command(CLI::App& app, int& exit_code) {
       app.add_subcommand("job", "Submit and read jobs on a running node")->require_subcommand(1);
   job->add_option("--url", options->url, "Base URL of the node's REST API")->capture_default_str();
   job->add_option("--timeout", options->timeout, "Seconds allowed for each HTTP request")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
 
   auto run = [&exit_code](std::function<int()> action) {
     return [&exit_code, action] {
@@ -229,7 +231,8 @@ void add_job_command(CLI::App& app, int& exit_code) {
   submit_cmd->add_flag("-w,--wait", options->wait,
                        "Wait until the job ends, print it, and exit 1 when it failed");
   submit_cmd->add_option("--wait-timeout", options->wait_timeout, "Seconds --wait waits at most")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   submit_cmd->callback(run([options] { return submit(*options); }));
 
   auto* get_cmd = job->add_subcommand("get", "Print jobs by id");

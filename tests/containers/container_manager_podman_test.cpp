@@ -12,6 +12,7 @@
 #include <fstream>
 #include <future>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "containers/container_manager.hpp"
@@ -47,11 +48,18 @@ std::string run_command(const std::string& command) {
   return output;
 }
 
+// A port that was free a moment ago and that this process has not handed out before, so two
+// calls in one test never collide.
 int free_port() {
-  asio::io_context context;
-  asio::ip::tcp::acceptor acceptor(context,
-                                   asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-  return acceptor.local_endpoint().port();
+  static std::set<int> handed_out;
+  for (;;) {
+    asio::io_context context;
+    asio::ip::tcp::acceptor acceptor(
+        context, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    int port = acceptor.local_endpoint().port();
+    if (handed_out.insert(port).second)
+      return port;
+  }
 }
 
 // GET http://127.0.0.1:<port><path>; returns the body, or the error text when the request failed.

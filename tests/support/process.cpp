@@ -10,12 +10,18 @@
 #include <atomic>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <random>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
 
 extern char** environ;
+
+namespace inferd::testing {
+unsigned short any_free_port();
+}
 
 namespace inferd::testing {
 
@@ -123,6 +129,18 @@ bool Process::wait_for_output(const std::string& text, std::chrono::milliseconds
 }
 
 unsigned short free_port() {
+  // Never the same port twice in one process, so two calls in one test cannot collide.
+  static std::mutex mutex;
+  static std::set<unsigned short> handed_out;
+  for (;;) {
+    unsigned short port = any_free_port();
+    std::lock_guard lock(mutex);
+    if (handed_out.insert(port).second)
+      return port;
+  }
+}
+
+unsigned short any_free_port() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
