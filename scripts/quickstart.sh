@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The first run: installs what is missing, builds inferd and the hello image, starts a node on
-# loopback that runs hello as a managed container (Podman through the Docker Engine API), submits
-# one job, prints its result, and keeps the node serving until Ctrl-C.
+# The first run. It installs what is missing and builds inferd and the hello image. It then starts
+# a node on loopback that runs hello as a managed container (Podman through the Docker Engine
+# API), submits one job, prints its result, and keeps the node serving until Ctrl-C.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"

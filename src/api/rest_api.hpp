@@ -28,7 +28,7 @@ namespace inferd::api {
 /// The protocol version reported by /info: the Infernet node release whose API this matches.
 inline constexpr const char* kCompatibleNodeVersion = "1.4.0";
 
-/// What the node tells the API about the rest of the system.
+/// Callbacks through which the node gives the API the state of other subsystems.
 struct ApiHooks {
   /// Extra health checks merged into /health; a component whose "status" is not "ok" makes the
   /// node unhealthy (503).

@@ -55,7 +55,7 @@ nlohmann::json parse_reply(const infra::ClientResponse& response, const std::str
                        reason);
   }
   if (parsed.is_discarded())
-    throw CommandError(what + " failed: the node answered invalid JSON");
+    throw CommandError(what + " failed: the node returned invalid JSON");
   return parsed;
 }
 

@@ -23,7 +23,7 @@
 
 namespace inferd::containers {
 
-/// Where a job's data came from and where its result goes (JobLocation in the reference).
+/// Origin of a job's data or destination of its result (JobLocation in the reference).
 enum class JobLocation : int { kOnchain = 0, kOffchain = 1, kStream = 2 };
 
 /// A job to run: its containers in order and the first container's data.

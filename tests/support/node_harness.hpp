@@ -59,7 +59,7 @@ class NodeProcess {
   explicit NodeProcess(nlohmann::json config);
   ~NodeProcess();
 
-  /// Starts inferd and waits until its REST API answers. Throws with the node's output when it
+  /// Starts inferd and waits until its REST API responds. Throws with the node's output when it
   /// does not start.
   void start();
   /// SIGKILL, without any chance to clean up.
