@@ -24,6 +24,8 @@ struct JournalEntry {
   core::Bytes32 hash;  ///< of the latest signed version
   core::Bytes raw;     ///< the latest signed version, re-broadcast after a restart
   Status status = Status::kPending;
+  core::U256 max_fee;       ///< of the latest signed version (the gas price if legacy)
+  core::U256 priority_fee;  ///< of the latest signed version (EIP-1559 only)
 };
 
 /// Storage of journal entries. Implementations must make record() durable before it returns.

@@ -93,13 +93,17 @@ Awaitable<void> TxManager::start() {
 }
 
 Awaitable<void> TxManager::journal(const std::string& purpose, const U256& nonce,
-                                   const core::SignedTransaction& signed_tx,
+                                   const core::SignedTransaction& signed_tx, const Fees& fees,
                                    JournalEntry::Status status) {
   if (options_.journal == nullptr) {
     co_return;
   }
-  JournalEntry entry{purpose, nonce, signed_tx.hash, signed_tx.raw, status};
-  co_await options_.journal->record(std::move(entry));
+  JournalEntry entry{purpose, nonce,        signed_tx.hash,   signed_tx.raw,
+                     status,  fees.max_fee, fees.priority_fee};
+  co_await options_.journal->record(entry);
+  if (options_.on_journaled && status == JournalEntry::Status::kPending) {
+    options_.on_journaled(entry);
+  }
 }
 
 Awaitable<std::optional<TxReceipt>> TxManager::fetch_receipt(const core::Bytes32& hash,
@@ -292,7 +296,7 @@ Awaitable<TxReceipt> TxManager::send(TxRequest request) {
   Fees fees = co_await current_fees();
   U256 nonce = allocate_nonce();
   core::SignedTransaction signed_tx = sign(request, nonce, gas_limit, fees);
-  co_await journal(purpose, nonce, signed_tx, JournalEntry::Status::kPending);
+  co_await journal(purpose, nonce, signed_tx, fees, JournalEntry::Status::kPending);
   bool nonce_too_low = false;
   try {
     co_await broadcast(signed_tx, purpose);
@@ -312,7 +316,7 @@ Awaitable<TxReceipt> TxManager::send(TxRequest request) {
     }
     nonce = allocate_nonce();
     signed_tx = sign(request, nonce, gas_limit, fees);
-    co_await journal(purpose, nonce, signed_tx, JournalEntry::Status::kPending);
+    co_await journal(purpose, nonce, signed_tx, fees, JournalEntry::Status::kPending);
     co_await broadcast(signed_tx, purpose);
   }
 
@@ -328,7 +332,13 @@ Awaitable<TxReceipt> TxManager::send(TxRequest request) {
         continue;
       }
       if (options_.journal != nullptr) {
-        JournalEntry mined{purpose, nonce, hash, signed_tx.raw, JournalEntry::Status::kMined};
+        JournalEntry mined{purpose,
+                           nonce,
+                           hash,
+                           signed_tx.raw,
+                           JournalEntry::Status::kMined,
+                           fees.max_fee,
+                           fees.priority_fee};
         co_await options_.journal->record(std::move(mined));
       }
       co_return *receipt;
@@ -342,7 +352,7 @@ Awaitable<TxReceipt> TxManager::send(TxRequest request) {
       core::SignedTransaction replacement = sign(request, nonce, gas_limit, fees);
       const std::string label = purpose + " (fee bump " + std::to_string(bumps + 1) + ")";
       bool accepted = true;
-      co_await journal(purpose, nonce, replacement, JournalEntry::Status::kPending);
+      co_await journal(purpose, nonce, replacement, fees, JournalEntry::Status::kPending);
       try {
         co_await broadcast(replacement, label);
       } catch (const RpcError& error) {

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -38,6 +39,9 @@ struct TxManagerOptions {
   /// Where signed transactions are recorded before broadcast; must outlive the manager. Without
   /// one, a restart loses track of transactions in flight.
   TxJournal* journal = nullptr;
+  /// Test seam, not for production use: called after each pending entry is recorded in the
+  /// journal and before that version is broadcast, so a crash test can kill the process there.
+  std::function<void(const JournalEntry&)> on_journaled;
 };
 
 /// A transaction to send. `to` empty deploys `data` as init code.
@@ -121,7 +125,8 @@ class TxManager {
                                const core::U256& gas_limit, const Fees& fees) const;
   Awaitable<void> broadcast(const core::SignedTransaction& signed_tx, const std::string& purpose);
   Awaitable<void> journal(const std::string& purpose, const core::U256& nonce,
-                          const core::SignedTransaction& signed_tx, JournalEntry::Status status);
+                          const core::SignedTransaction& signed_tx, const Fees& fees,
+                          JournalEntry::Status status);
   Awaitable<std::optional<TxReceipt>> fetch_receipt(const core::Bytes32& hash,
                                                     const core::U256& nonce, int bumps);
   Awaitable<TxReceipt> watch(JournalEntry entry);
