@@ -31,6 +31,14 @@ HttpError bad_request(std::string message) {
   return HttpError::message(http::status::bad_request, std::move(message));
 }
 
+// Parses a JSON request body or throws the 400 that names what is wrong with it.
+nlohmann::json parse_body(const std::string& text) {
+  auto parsed = parse_json_body(text);
+  if (auto* invalid = std::get_if<InvalidRequest>(&parsed))
+    throw bad_request(invalid->message);
+  return std::get<nlohmann::json>(std::move(parsed));
+}
+
 HttpError rejection_error(const Rejection& rejection) {
   auto status = rejection.kind == Rejection::Kind::kUnknownContainer ? http::status::not_found
                                                                      : http::status::forbidden;
@@ -265,21 +273,21 @@ Awaitable<std::vector<store::JobRecord>> RestApi::read_jobs(const std::string& o
   co_return records;
 }
 
+JobRequest RestApi::read_job_request(const infra::RequestContext& context, std::string_view route,
+                                     const ClientIdentity& client, infra::HeaderList& headers) {
+  rate_limit(route, client, headers);
+  require_intake();
+  require_json(context);
+  auto request = parse_job_request(parse_body(context.request().body()));
+  if (auto* invalid = std::get_if<InvalidRequest>(&request))
+    throw bad_request(invalid->message);
+  return std::get<JobRequest>(std::move(request));
+}
+
 Awaitable<infra::HttpResponse> RestApi::create_job(infra::RequestContext& context) {
   auto client = identify(context);
   infra::HeaderList headers;
-  rate_limit("POST /api/jobs", client, headers);
-  require_intake();
-  require_json(context);
-
-  auto parsed = parse_json_body(context.request().body());
-  if (auto* invalid = std::get_if<InvalidRequest>(&parsed))
-    throw bad_request(invalid->message);
-  auto request = parse_job_request(std::get<nlohmann::json>(parsed));
-  if (auto* invalid = std::get_if<InvalidRequest>(&request))
-    throw bad_request(invalid->message);
-
-  auto& job_request = std::get<JobRequest>(request);
+  auto job_request = read_job_request(context, "POST /api/jobs", client, headers);
   if (std::holds_alternative<DelegatedSubscriptionRequest>(job_request)) {
     auto body = delegated_rejection();
     auto status = config_.chain.enabled ? http::status::not_implemented : http::status::forbidden;
@@ -298,10 +306,7 @@ Awaitable<infra::HttpResponse> RestApi::create_batch(infra::RequestContext& cont
   require_intake();
   require_json(context);
 
-  auto parsed = parse_json_body(context.request().body());
-  if (auto* invalid = std::get_if<InvalidRequest>(&parsed))
-    throw bad_request(invalid->message);
-  const auto& items = std::get<nlohmann::json>(parsed);
+  const auto items = parse_body(context.request().body());
   if (!items.is_array()) {
     throw bad_request("body: invalid value " + describe_value(items) +
                       " (expected a list of job requests)");
@@ -339,17 +344,7 @@ Awaitable<infra::HttpResponse> RestApi::create_batch(infra::RequestContext& cont
 Awaitable<infra::HttpResponse> RestApi::create_stream(infra::RequestContext& context) {
   auto client = identify(context);
   infra::HeaderList headers;
-  rate_limit("POST /api/jobs/stream", client, headers);
-  require_intake();
-  require_json(context);
-
-  auto parsed = parse_json_body(context.request().body());
-  if (auto* invalid = std::get_if<InvalidRequest>(&parsed))
-    throw bad_request(invalid->message);
-  auto request = parse_job_request(std::get<nlohmann::json>(parsed));
-  if (auto* invalid = std::get_if<InvalidRequest>(&request))
-    throw bad_request(invalid->message);
-  auto& job_request = std::get<JobRequest>(request);
+  auto job_request = read_job_request(context, "POST /api/jobs/stream", client, headers);
   if (std::holds_alternative<DelegatedSubscriptionRequest>(job_request)) {
     throw bad_request("Streaming only supported for OffchainJob requests.");
   }
@@ -463,10 +458,7 @@ Awaitable<infra::HttpResponse> RestApi::put_status(infra::RequestContext& contex
   if (!peer.is_loopback() && !status_networks_.contains(peer)) {
     throw HttpError::message(http::status::forbidden, "Unauthorized");
   }
-  auto parsed = parse_json_body(context.request().body());
-  if (auto* invalid = std::get_if<InvalidRequest>(&parsed))
-    throw bad_request(invalid->message);
-  const auto& body = std::get<nlohmann::json>(parsed);
+  const auto body = parse_body(context.request().body());
   if (!body.is_object()) {
     throw bad_request("body: invalid value " + describe_value(body) +
                       " (expected {\"id\", \"status\", \"containers\"})");

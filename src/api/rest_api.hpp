@@ -63,6 +63,10 @@ class RestApi {
   /// RateLimit-* headers to `headers` otherwise.
   void rate_limit(std::string_view route, const ClientIdentity& client, infra::HeaderList& headers);
   void require_json(const infra::RequestContext& context) const;
+  /// Runs the steps shared by the routes that create one job: rate limit, intake, content type,
+  /// body parsing. Throws HttpError.
+  JobRequest read_job_request(const infra::RequestContext& context, std::string_view route,
+                              const ClientIdentity& client, infra::HeaderList& headers);
   void require_intake() const;
   /// Admits one off-chain job: guardian, queue capacity. Throws HttpError.
   void admit(const OffchainJobRequest& job, const ClientIdentity& client) const;
