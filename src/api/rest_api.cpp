@@ -257,7 +257,7 @@ Awaitable<std::vector<store::JobRecord>> RestApi::read_jobs(const std::string& o
     from_store = co_await store_.get(std::move(owner_copy), std::move(missing));
   }
 
-  // Merge in request order; each id at most once.
+  // Merge in request order; the `seen` set keeps each id at most once.
   std::vector<store::JobRecord> records;
   std::unordered_set<std::string> seen;
   std::size_t next_stored = 0;

@@ -282,21 +282,8 @@ class RpcClientAnvilTest : public ::testing::Test {
     RpcClientOptions options = fast_options({anvil_->url()});
     options.attempt_timeout = std::chrono::milliseconds(1000);
     client_ = std::make_unique<RpcClient>(http_, options, metrics_);
-    // anvil needs a moment to bind; poll until it answers (bounded: 100 tries, 100 ms apart).
-    for (int i = 0; i < 100 && !ready(); ++i) {
-      asio::steady_timer pause(io_, std::chrono::milliseconds(100));
-      pause.wait();
-    }
-    ASSERT_TRUE(ready()) << "anvil did not answer on " << anvil_->url();
-  }
-
-  bool ready() {
-    try {
-      return run(io_, client_->call("eth_chainId", json::array(),
-                                    std::chrono::milliseconds(500))) == "0x7a69";
-    } catch (const RpcError&) {
-      return false;
-    }
+    ASSERT_TRUE(testing::wait_until_responding(io_, *client_))
+        << "anvil did not respond on " << anvil_->url();
   }
 
   json call(const std::string& method, json params = json::array()) {

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "chain/rpc_client.hpp"
 #include "infra/asio.hpp"
 
 extern char** environ;
@@ -44,12 +45,12 @@ inline std::string local_url(std::uint16_t port) {
   return "http://127.0.0.1:" + std::to_string(port);
 }
 
-/// The anvil binary installed by scripts/install-deps.sh (npm, in contracts/node_modules).
+/// Returns the anvil binary that scripts/install-deps.sh installs (npm, in contracts/node_modules).
 inline std::filesystem::path anvil_path() {
   return std::filesystem::path(INFERD_SOURCE_DIR) / "contracts/node_modules/.bin/anvil";
 }
 
-/// A loopback port that was free a moment ago (bind to port 0, read it, close).
+/// Returns a loopback port that was free a moment ago (bind to port 0, read it, close).
 inline std::uint16_t free_port() {
   asio::io_context io;
   asio::ip::tcp::acceptor probe(io, {asio::ip::make_address("127.0.0.1"), 0});
@@ -95,5 +96,22 @@ class AnvilProcess {
   std::uint16_t port_;
   pid_t pid_ = -1;
 };
+
+/// Polls eth_chainId until anvil (chain id 31337) responds: 100 tries, 100 ms apart, because
+/// anvil binds its port a moment after it starts. Returns false when it never responded.
+inline bool wait_until_responding(asio::io_context& io, RpcClient& rpc) {
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    try {
+      auto chain_id =
+          run(io, rpc.call("eth_chainId", nlohmann::json::array(), std::chrono::milliseconds(500)));
+      if (chain_id == "0x7a69")
+        return true;
+    } catch (const RpcError&) {
+    }
+    asio::steady_timer pause(io, std::chrono::milliseconds(100));
+    pause.wait();
+  }
+  return false;
+}
 
 }  // namespace inferd::chain::testing

@@ -33,18 +33,8 @@ class TxManagerAnvilTest : public ::testing::Test {
     rpc_options.attempt_timeout = std::chrono::milliseconds(2000);
     rpc_options.initial_backoff = std::chrono::milliseconds(10);
     rpc_ = std::make_unique<RpcClient>(http_, rpc_options, metrics_);
-    // anvil needs a moment to bind; poll until it answers (bounded: 100 tries, 100 ms apart).
-    bool ready = false;
-    for (int i = 0; i < 100 && !ready; ++i) {
-      try {
-        ready = testing::run(io_, rpc_->call("eth_chainId", json::array(),
-                                             std::chrono::milliseconds(500))) == "0x7a69";
-      } catch (const RpcError&) {
-        asio::steady_timer pause(io_, std::chrono::milliseconds(100));
-        pause.wait();
-      }
-    }
-    ASSERT_TRUE(ready) << "anvil did not answer on " << anvil_->url();
+    ASSERT_TRUE(testing::wait_until_responding(io_, *rpc_))
+        << "anvil did not respond on " << anvil_->url();
   }
 
   // Interval mining (a block every second, holding every ready transaction) rather than

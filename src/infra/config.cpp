@@ -138,7 +138,7 @@ bool is_secret_key(std::string_view path) {
   return ends_with("private_key") || ends_with(".bearer") || ends_with("docker.password");
 }
 
-// Paths whose value is an object that holds a secret: a wrong-typed value there may be the
+// Paths whose value is an object that contains a secret. A wrong-typed value there may be the
 // secret itself (e.g. a private key written directly as "chain.wallet").
 bool may_hold_secret(std::string_view path) {
   return path == "chain" || path == "chain.wallet" || path == "docker";
@@ -354,7 +354,7 @@ void read_integer(ObjectReader& reader, std::string_view key, T& out, std::uint6
   out = static_cast<T>(number);
 }
 
-// Longest duration any key accepts: ten years. Larger values overflow the clocks that timers use.
+// Maximum duration any key accepts: ten years. Larger values overflow the clocks timers use.
 constexpr double kMaxSeconds = 315360000.0;
 
 // Number of seconds >= min and <= kMaxSeconds (int, float or numeric string).

@@ -73,18 +73,8 @@ class TxCrashTest : public ::testing::Test {
     rpc_options.attempt_timeout = std::chrono::milliseconds(2000);
     rpc_options.initial_backoff = std::chrono::milliseconds(10);
     rpc_ = std::make_unique<RpcClient>(http_, rpc_options, metrics_);
-    // anvil needs a moment to bind; poll until it answers (bounded: 100 tries, 100 ms apart).
-    bool ready = false;
-    for (int i = 0; i < 100 && !ready; ++i) {
-      try {
-        ready = testing::run(io_, rpc_->call("eth_chainId", json::array(),
-                                             std::chrono::milliseconds(500))) == "0x7a69";
-      } catch (const RpcError&) {
-        asio::steady_timer pause(io_, std::chrono::milliseconds(100));
-        pause.wait();
-      }
-    }
-    ASSERT_TRUE(ready) << "anvil did not answer on " << anvil_->url();
+    ASSERT_TRUE(testing::wait_until_responding(io_, *rpc_))
+        << "anvil did not respond on " << anvil_->url();
   }
 
   void TearDown() override {
@@ -120,7 +110,8 @@ TEST_F(TxCrashTest, KilledBeforeBroadcastSendsOnce) {
   const core::U256 first_nonce = nonce_on_chain("pending");
 
   const ProbeResult crashed = run_probe("crash", anvil_->url(), journal, dir_ / "crash.out");
-  ASSERT_TRUE(WIFSIGNALED(crashed.status) && WTERMSIG(crashed.status) == SIGKILL)
+  ASSERT_TRUE(WIFSIGNALED(crashed.status)) << crashed.output;
+  ASSERT_TRUE(WTERMSIG(crashed.status) == SIGKILL)
       << "the probe should die by SIGKILL at the journal hook; status " << crashed.status
       << ", output: " << crashed.output;
   EXPECT_EQ(nonce_on_chain("pending").to_dec(), first_nonce.to_dec())
@@ -135,7 +126,8 @@ TEST_F(TxCrashTest, KilledBeforeBroadcastSendsOnce) {
   const std::string journalled_hash = core::to_hex(entry->hash.view());
 
   const ProbeResult resumed = run_probe("resume", anvil_->url(), journal, dir_ / "resume.out");
-  ASSERT_TRUE(WIFEXITED(resumed.status) && WEXITSTATUS(resumed.status) == 0)
+  ASSERT_TRUE(WIFEXITED(resumed.status)) << resumed.output;
+  ASSERT_TRUE(WEXITSTATUS(resumed.status) == 0)
       << "status " << resumed.status << ", output: " << resumed.output;
   EXPECT_EQ(resumed.output, "mined " + journalled_hash + " nonce " + first_nonce.to_dec() + "\n")
       << "the restart re-broadcast the journalled bytes instead of signing a new transaction";
@@ -152,7 +144,8 @@ TEST_F(TxCrashTest, KilledBeforeBroadcastSendsOnce) {
 
   // A further send for the same purpose watches the mined transaction and signs nothing.
   const ProbeResult again = run_probe("resume", anvil_->url(), journal, dir_ / "again.out");
-  ASSERT_TRUE(WIFEXITED(again.status) && WEXITSTATUS(again.status) == 0)
+  ASSERT_TRUE(WIFEXITED(again.status)) << again.output;
+  ASSERT_TRUE(WEXITSTATUS(again.status) == 0)
       << "status " << again.status << ", output: " << again.output;
   EXPECT_EQ(again.output, resumed.output);
   EXPECT_EQ(nonce_on_chain("pending").to_dec(), (first_nonce + core::U256(1)).to_dec())
