@@ -688,6 +688,17 @@ void read_chain(ObjectReader& root, ChainConfig& chain) {
                  "set it to the seconds between polls for a new block");
     sync_reader.warn_unknown_keys();
   }
+
+  if (const json* id = reader.find("chain_id", true); id != nullptr) {
+    std::uint64_t chain_id = 0;
+    read_integer(reader, "chain_id", chain_id, 1, std::numeric_limits<std::int64_t>::max(),
+                 "set it to the chain id eth_chainId returns, e.g. 31337 for anvil, or remove it");
+    chain.chain_id = chain_id;
+  }
+  read_integer(reader, "min_balance_deliveries", chain.min_balance_deliveries, 0, 1000000,
+               "set it to the number of deliveries the node balance should cover, or 0");
+  read_integer(reader, "max_delivery_attempts", chain.max_delivery_attempts, 1, 100,
+               "set it to the failed attempts after which an interval is given up");
   reader.warn_unknown_keys();
 }
 

@@ -67,6 +67,16 @@ struct ChainConfig {
   std::optional<std::string> registry_address;
   std::optional<WalletConfig> wallet;
   SnapshotSyncConfig snapshot_sync;
+  // inferd extensions:
+  /// When set, start-up fails unless eth_chainId returns this id.
+  std::optional<std::uint64_t> chain_id;
+  /// Start-up warns when the node's balance pays for fewer deliveries than this (each priced at
+  /// max_gas_limit at the current gas price).
+  std::uint32_t min_balance_deliveries = 10;
+  /// Failed delivery attempts (container failure, reverted or unsendable transaction) after
+  /// which the node stops serving a subscription interval; a recurring subscription goes on
+  /// with its next interval.
+  std::uint32_t max_delivery_attempts = 3;
 };
 
 /// `docker`: image registry credentials; both members are required when the object is present.
