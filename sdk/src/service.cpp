@@ -192,10 +192,14 @@ int Service::serve() {
   signals.async_wait(on_signal);
 
   try {
+    if (start_)
+      start_(io);
     server = make_server(io, options_.bind_address, options_.port);
     server->start();
   } catch (const std::exception& error) {
     logger->error("cannot start: {}", error.what());
+    if (stop_)
+      stop_();
     return 1;
   }
 
@@ -212,6 +216,8 @@ int Service::serve() {
   io.run();
   for (auto& thread : threads)
     thread.join();
+  if (stop_)
+    stop_();
   return 0;
 }
 
@@ -227,6 +233,11 @@ std::unique_ptr<HttpServer> Service::make_server(asio::io_context& io, std::stri
   auto server = std::make_unique<HttpServer>(io, std::move(server_options));
 
   server->route(http::verb::get, "/", [this](RequestContext& context) -> Awaitable<HttpResponse> {
+    if (readiness_) {
+      std::string reason = co_await readiness_();
+      if (!reason.empty())
+        co_return error_reply(context.request(), Status::service_unavailable, reason);
+    }
     co_return json_response(context.request(), Status::ok, {{"message", name_}});
   });
   server->route(http::verb::post, "/service_output",

@@ -1,3 +1,4 @@
+#include <atomic>
 #include <future>
 #include <string>
 #include <thread>
@@ -89,6 +90,22 @@ TEST_F(ServiceFixture, ReadinessReturnsServiceName) {
   auto response = send(http::verb::get, "/");
   EXPECT_EQ(response.status_code, 200u);
   EXPECT_TRUE(response.is_json());
+  EXPECT_EQ(nlohmann::json::parse(response.body), nlohmann::json({{"message", "test"}}));
+}
+
+TEST_F(ServiceFixture, NotReadyIs503UntilReady) {
+  auto ready = std::make_shared<std::atomic<bool>>(false);
+  service_.on_readiness([ready]() -> Awaitable<std::string> {
+    co_return ready->load() ? "" : "upstream server not reachable yet";
+  });
+  start();
+
+  auto description = error_description(send(http::verb::get, "/"), 503);
+  EXPECT_EQ(description, "upstream server not reachable yet");
+
+  ready->store(true);
+  auto response = send(http::verb::get, "/");
+  EXPECT_EQ(response.status_code, 200u);
   EXPECT_EQ(nlohmann::json::parse(response.body), nlohmann::json({{"message", "test"}}));
 }
 

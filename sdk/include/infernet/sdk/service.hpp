@@ -90,6 +90,13 @@ class Service {
   /// Builds the whole HTTP reply of a job, for services that need full control (a content type
   /// other than JSON, a custom status). May stream through the context.
   using RawJobHandler = std::function<Awaitable<HttpResponse>(const Envelope&, RequestContext&)>;
+  /// Returns an empty string when the service is ready, otherwise the reason it is not.
+  using ReadinessHandler = std::function<Awaitable<std::string>()>;
+  /// Creates what needs the I/O context (HTTP clients, timers) before the port is bound.
+  using StartHandler = std::function<void(asio::io_context&)>;
+  /// Releases what the start handler created, after the server stopped and while the I/O context
+  /// still exists.
+  using StopHandler = std::function<void()>;
 
   /// `name` is the readiness message, the log name and the program name in --help.
   explicit Service(std::string name);
@@ -106,6 +113,15 @@ class Service {
   void on_resources(ResourcesHandler handler) { resources_ = std::move(handler); }
   /// Replaces the job and stream handlers with one that builds the reply itself.
   void on_raw_job(RawJobHandler handler) { raw_job_ = std::move(handler); }
+  /// Makes GET / reply 503 with the reason as the error description while `handler` reports
+  /// the service not ready. Without it, GET / always replies 200.
+  void on_readiness(ReadinessHandler handler) { readiness_ = std::move(handler); }
+  /// Sets the handlers serve() calls once before binding the port and once after the I/O
+  /// threads stopped.
+  void on_start(StartHandler start, StopHandler stop) {
+    start_ = std::move(start);
+    stop_ = std::move(stop);
+  }
 
   const std::string& name() const { return name_; }
   ServiceOptions& options() { return options_; }
@@ -142,6 +158,9 @@ class Service {
   StreamHandler stream_;
   ResourcesHandler resources_;
   RawJobHandler raw_job_;
+  ReadinessHandler readiness_;
+  StartHandler start_;
+  StopHandler stop_;
   std::string bind_flag_;
   long long shutdown_grace_ms_ = 0;
   std::atomic<std::size_t> in_flight_{0};
