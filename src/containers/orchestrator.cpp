@@ -141,6 +141,7 @@ Awaitable<store::ContainerResult> Orchestrator::call_once(const ServiceEndpoint&
   request.method = http::verb::post;
   request.content_type = "application/json";
   request.body = envelope.dump();
+  const bool keep_raw_body = envelope.value("destination", -1) == 0;
   if (!endpoint.config.bearer.empty()) {
     request.headers.emplace_back("Authorization", "Bearer " + endpoint.config.bearer);
   }
@@ -176,7 +177,10 @@ Awaitable<store::ContainerResult> Orchestrator::call_once(const ServiceEndpoint&
     co_return error_result(id,
                            "container " + id + " answered invalid JSON: " + excerpt(response.body));
   }
-  co_return store::ContainerResult{id, std::move(output), std::nullopt};
+  store::ContainerResult result{id, std::move(output), std::nullopt};
+  if (keep_raw_body)
+    result.raw_body = std::move(response.body);
+  co_return result;
 }
 
 Awaitable<std::optional<std::string>> Orchestrator::await_ready(const ServiceEndpoint& endpoint,

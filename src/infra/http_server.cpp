@@ -161,7 +161,8 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
   asio::io_context& io;
   HttpServerOptions options;
   tcp::acceptor acceptor;
-  std::unordered_map<std::string, std::vector<std::pair<http::verb, HttpHandler>>> routes;
+  using Routes = std::unordered_map<std::string, std::vector<std::pair<http::verb, HttpHandler>>>;
+  Routes routes;
   std::atomic<bool> accepting{false};
   unsigned short bound_port = 0;
 
@@ -176,6 +177,7 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
   Awaitable<void> serve(std::shared_ptr<HttpConnection> connection);
   Awaitable<HttpResponse> dispatch(HttpRequest& request, RequestContext& context);
   HttpResponse route_error(const HttpRequest& request, std::string_view path);
+  Routes::const_iterator find_route(std::string_view path) const;
 };
 
 RequestContext::RequestContext(HttpRequest& request, asio::ip::address peer,
@@ -209,8 +211,19 @@ Awaitable<void> RequestContext::end_stream() {
   co_await asio::async_write(connection_.stream(), http::make_chunk_last(), asio::use_awaitable);
 }
 
+HttpServer::State::Routes::const_iterator HttpServer::State::find_route(
+    std::string_view path) const {
+  if (auto found = routes.find(std::string(path)); found != routes.end())
+    return found;
+  // "/a/b/*" matches "/a/b/<segment>" for any one non-empty segment.
+  auto slash = path.rfind('/');
+  if (slash == std::string_view::npos || slash + 1 == path.size())
+    return routes.end();
+  return routes.find(std::string(path.substr(0, slash + 1)) + "*");
+}
+
 HttpResponse HttpServer::State::route_error(const HttpRequest& request, std::string_view path) {
-  auto found = routes.find(std::string(path));
+  auto found = find_route(path);
   if (found == routes.end()) {
     return json_response(request, http::status::not_found,
                          error_body(options, http::status::not_found,
@@ -233,7 +246,7 @@ HttpResponse HttpServer::State::route_error(const HttpRequest& request, std::str
 
 Awaitable<HttpResponse> HttpServer::State::dispatch(HttpRequest& request, RequestContext& context) {
   const HttpHandler* handler = nullptr;
-  if (auto found = routes.find(std::string(context.path())); found != routes.end()) {
+  if (auto found = find_route(context.path()); found != routes.end()) {
     for (const auto& [verb, candidate] : found->second) {
       if (verb == request.method())
         handler = &candidate;

@@ -121,6 +121,8 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
+  /// Adds a route. A path ending in "/*" matches any one further non-empty segment, e.g.
+  /// "/api/subscriptions/*" matches "/api/subscriptions/7"; exact paths win.
   void route(http::verb method, std::string path, HttpHandler handler);
 
   /// Binds and starts accepting. Throws std::runtime_error naming the address and port when the

@@ -34,6 +34,9 @@ struct ContainerResult {
   std::string container;
   std::optional<nlohmann::json> output;
   std::optional<std::string> error;
+  /// The reply body as the container sent it; kept only for on-chain jobs (destination 0),
+  /// whose output encoding depends on the key order. Never stored.
+  std::string raw_body;
 
   /// {"container": id, "output": ...} or {"container": id, "error": "..."}.
   nlohmann::json to_json() const;

@@ -1,10 +1,10 @@
-#include "hello/python_repr.hpp"
+#include "core/python_repr.hpp"
 
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 
-namespace infernet::services {
+namespace inferd::core {
 namespace {
 
 // Decodes the UTF-8 sequence starting at `i` and advances `i` past it. The JSON parser has
@@ -178,4 +178,4 @@ std::string python_repr(const nlohmann::ordered_json& value) {
   return out;
 }
 
-}  // namespace infernet::services
+}  // namespace inferd::core

@@ -1,9 +1,8 @@
 #include <gtest/gtest.h>
 
-#include "hello/hello.hpp"
-#include "hello/python_repr.hpp"
+#include "core/python_repr.hpp"
 
-namespace infernet::services {
+namespace inferd::core {
 namespace {
 
 // Expected strings were checked against CPython 3.11.7: repr(json.loads(text)).
@@ -62,14 +61,5 @@ TEST(PythonRepr, StringNonAscii) {
   EXPECT_EQ(python_string_repr("\xef\xbb\xbf"), "'\\ufeff'");               // BOM
 }
 
-TEST(HelloOutput, QuotesEnvelopeInOrder) {
-  auto output = hello_output(
-      R"({"source": 1, "destination": 1, "data": {"hello": "world"}, "requires_proof": false})");
-  EXPECT_EQ(output, nlohmann::json({{"output",
-                                     "hello, world!, your input was: {'source': 1, "
-                                     "'destination': 1, 'data': {'hello': 'world'}, "
-                                     "'requires_proof': False}"}}));
-}
-
 }  // namespace
-}  // namespace infernet::services
+}  // namespace inferd::core

@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace infernet::services {
+namespace inferd::core {
 
 /// Renders `value` like Python's repr() of the equivalent json.loads result: dicts in key order
 /// as {'k': v}, lists as [a, b], True/False/None, ints exactly, floats in Python's shortest form
@@ -18,4 +18,4 @@ std::string python_repr(const nlohmann::ordered_json& value);
 /// Renders a string as Python's repr() would, quotes included.
 std::string python_string_repr(const std::string& utf8);
 
-}  // namespace infernet::services
+}  // namespace inferd::core
