@@ -37,8 +37,9 @@ struct ProofRequest {
 /// @notice Holds subscriptions, accepts deliveries from nodes, moves payments between Wallets
 ///         and settles proof verification.
 contract Coordinator is ReentrancyGuard {
-    /// @dev Storage order of a subscription: 6 slots instead of the ABI order's 7, and the
-    ///      fields an unpaid delivery needs sit in the first two slots.
+    /// @dev Storage order of a subscription: 5 slots instead of the ABI order's 7 (6 for a
+    ///      payment above 2**96 - 1). An unpaid delivery reads the first two slots, a paid one
+    ///      also slots 3 and 4.
     struct StoredSubscription {
         // slot 0
         address owner;
@@ -48,16 +49,35 @@ contract Coordinator is ReentrancyGuard {
         // slot 1
         uint16 redundancy;
         bool lazy;
-        bool paid; // paymentAmount != 0, so unpaid deliveries never read slot 3
+        bool paid; // paymentAmount != 0
+        // `wallet` was a factory wallet at creation. Factory wallets stay valid, so a delivery
+        // only asks the factory about wallets that were not valid yet when the subscription
+        // was created.
+        bool walletValid;
+        bool wideAmount; // paymentAmount > type(uint96).max, stored in slot 5
         address payable verifier;
         // slot 2
         bytes32 containerId;
         // slot 3
-        uint256 paymentAmount;
+        address payable wallet;
+        uint96 paymentAmount96;
         // slot 4
         address paymentToken;
         // slot 5
-        address payable wallet;
+        uint256 widePaymentAmount;
+    }
+
+    /// @dev What is stored per (subscription, interval, node): whether the node delivered
+    ///      (the `nodeResponded` getter) and its pending proof request (`proofRequests`). Both
+    ///      getters use the same key, so sharing a slot saves a delivery with a verifier one
+    ///      first write of a storage slot.
+    struct NodeDelivery {
+        // slot 0
+        uint32 expiry;
+        Wallet nodeWallet;
+        bool responded;
+        // slot 1
+        uint256 consumerEscrowed;
     }
 
     uint256 private constant FEE_DIVISOR = 10_000;
@@ -73,14 +93,11 @@ contract Coordinator is ReentrancyGuard {
     /// @notice The id the next subscription gets (ids start at 1).
     uint32 public id = 1;
 
-    /// @notice keccak256(abi.encode(subscriptionId, interval, node)) => delivered already.
-    mapping(bytes32 => bool) public nodeResponded;
-
     /// @notice keccak256(abi.encode(subscriptionId, interval)) => deliveries so far.
     mapping(bytes32 => uint16) public redundancyCount;
 
-    /// @notice keccak256(abi.encode(subscriptionId, interval, node)) => pending proof request.
-    mapping(bytes32 => ProofRequest) public proofRequests;
+    /// @dev keccak256(abi.encode(subscriptionId, interval, node)) => delivery and proof request.
+    mapping(bytes32 => NodeDelivery) private nodeDeliveries;
 
     mapping(uint32 => StoredSubscription) private subscriptions;
 
@@ -118,6 +135,22 @@ contract Coordinator is ReentrancyGuard {
         }
     }
 
+    /// @notice keccak256(abi.encode(subscriptionId, interval, node)) => delivered already.
+    function nodeResponded(bytes32 key) external view returns (bool) {
+        return nodeDeliveries[key].responded;
+    }
+
+    /// @notice keccak256(abi.encode(subscriptionId, interval, node)) => pending proof request;
+    ///         all zeros when there is none.
+    function proofRequests(bytes32 key)
+        external
+        view
+        returns (uint32 expiry, Wallet nodeWallet, uint256 consumerEscrowed)
+    {
+        NodeDelivery storage delivery = nodeDeliveries[key];
+        return (delivery.expiry, delivery.nodeWallet, delivery.consumerEscrowed);
+    }
+
     /// @notice Returns subscription `subscriptionId`; unknown ids return all zeros.
     function getSubscription(uint32 subscriptionId) public view returns (Subscription memory sub) {
         StoredSubscription storage s = subscriptions[subscriptionId];
@@ -129,7 +162,7 @@ contract Coordinator is ReentrancyGuard {
         sub.containerId = s.containerId;
         sub.lazy = s.lazy;
         sub.verifier = s.verifier;
-        sub.paymentAmount = s.paymentAmount;
+        sub.paymentAmount = _paymentAmount(s);
         sub.paymentToken = s.paymentToken;
         sub.wallet = s.wallet;
     }
@@ -164,12 +197,7 @@ contract Coordinator is ReentrancyGuard {
         s.lazy = lazy;
         s.verifier = payable(verifier);
         s.containerId = keccak256(abi.encode(containerId));
-        if (paymentAmount != 0) {
-            s.paid = true;
-            s.paymentAmount = paymentAmount;
-        }
-        if (paymentToken != address(0)) s.paymentToken = paymentToken;
-        if (wallet != address(0)) s.wallet = payable(wallet);
+        _storePayment(s, paymentAmount, paymentToken, payable(wallet));
         emit SubscriptionCreated(subscriptionId);
         return subscriptionId;
     }
@@ -213,7 +241,7 @@ contract Coordinator is ReentrancyGuard {
         if (interval != deliveryInterval) revert IntervalMismatch();
         if (interval > frequency) revert SubscriptionCompleted();
 
-        // The three flags share slot 1: read them together.
+        // The flags share slot 1: read them together.
         uint16 redundancy = s.redundancy;
         bool lazy = s.lazy;
         bool paid = s.paid;
@@ -238,11 +266,12 @@ contract Coordinator is ReentrancyGuard {
             // count < redundancy <= type(uint16).max
             redundancyCount[countKey] = count + 1;
         }
-        if (nodeResponded[nodeKey]) revert NodeRespondedAlready();
-        nodeResponded[nodeKey] = true;
+        NodeDelivery storage delivery = nodeDeliveries[nodeKey];
+        if (delivery.responded) revert NodeRespondedAlready();
+        delivery.responded = true;
 
         if (paid) {
-            _pay(s, owner, s.paymentAmount, subscriptionId, interval, nodeKey, proof, nodeWallet);
+            _pay(s, owner, subscriptionId, interval, delivery, proof, nodeWallet);
         }
 
         unchecked {
@@ -266,31 +295,39 @@ contract Coordinator is ReentrancyGuard {
     ///         call it; from expiry on anyone may, and the node is paid as if the proof were valid.
     function finalizeProofVerification(uint32 subscriptionId, uint32 interval, address node, bool valid) external {
         bytes32 key = keccak256(abi.encode(subscriptionId, interval, node));
-        ProofRequest memory request = proofRequests[key];
-        // Deleted before any external call, so a re-entering verifier finds nothing to settle.
-        delete proofRequests[key];
-        if (request.expiry == 0) revert ProofRequestNotFound();
+        NodeDelivery storage delivery = nodeDeliveries[key];
+        uint32 expiry = delivery.expiry;
+        if (expiry == 0) revert ProofRequestNotFound();
+        Wallet nodeWallet = delivery.nodeWallet;
+        uint256 consumerEscrowed = delivery.consumerEscrowed;
+        // Cleared before any external call, so a re-entering verifier finds nothing to settle.
+        // A request exists only after a delivery, so the node's responded flag stays set.
+        nodeDeliveries[key] = NodeDelivery({
+            expiry: 0,
+            nodeWallet: Wallet(payable(address(0))),
+            responded: true,
+            consumerEscrowed: 0
+        });
 
         StoredSubscription storage s = subscriptions[subscriptionId];
         address token = s.paymentToken;
         address owner = s.owner;
-        uint256 paymentAmount = s.paymentAmount;
+        uint256 paymentAmount = _paymentAmount(s);
         Wallet consumerWallet = Wallet(s.wallet);
-        Wallet nodeWallet = request.nodeWallet;
 
         nodeWallet.cUnlock(node, token, paymentAmount);
-        consumerWallet.cUnlock(owner, token, request.consumerEscrowed);
+        consumerWallet.cUnlock(owner, token, consumerEscrowed);
 
-        bool active = uint32(block.timestamp) < request.expiry;
+        bool active = uint32(block.timestamp) < expiry;
         if (active) {
             if (msg.sender != s.verifier) revert UnauthorizedVerifier();
             if (valid) {
-                consumerWallet.cTransfer(owner, token, address(nodeWallet), request.consumerEscrowed);
+                consumerWallet.cTransfer(owner, token, address(nodeWallet), consumerEscrowed);
             } else {
                 nodeWallet.cTransfer(node, token, address(consumerWallet), paymentAmount);
             }
         } else {
-            consumerWallet.cTransfer(owner, token, address(nodeWallet), request.consumerEscrowed);
+            consumerWallet.cTransfer(owner, token, address(nodeWallet), consumerEscrowed);
         }
         emit ProofVerified(subscriptionId, interval, node, active, msg.sender, valid);
     }
@@ -306,12 +343,30 @@ contract Coordinator is ReentrancyGuard {
         s.lazy = sub.lazy;
         s.verifier = sub.verifier;
         s.containerId = sub.containerId;
-        if (sub.paymentAmount != 0) {
+        _storePayment(s, sub.paymentAmount, sub.paymentToken, sub.wallet);
+    }
+
+    /// @dev Stores the payment fields. Only non-zero values are written, and the consumer
+    ///      wallet of a paid subscription is checked with the factory once, here.
+    function _storePayment(StoredSubscription storage s, uint256 amount, address token, address payable wallet)
+        private
+    {
+        if (amount != 0) {
             s.paid = true;
-            s.paymentAmount = sub.paymentAmount;
+            if (amount > type(uint96).max) {
+                s.wideAmount = true;
+                s.widePaymentAmount = amount;
+            } else {
+                s.paymentAmount96 = uint96(amount);
+            }
+            if (wallet != address(0) && WALLET_FACTORY.isValidWallet(wallet)) s.walletValid = true;
         }
-        if (sub.paymentToken != address(0)) s.paymentToken = sub.paymentToken;
-        if (sub.wallet != address(0)) s.wallet = sub.wallet;
+        if (token != address(0)) s.paymentToken = token;
+        if (wallet != address(0)) s.wallet = wallet;
+    }
+
+    function _paymentAmount(StoredSubscription storage s) private view returns (uint256) {
+        return s.wideAmount ? s.widePaymentAmount : s.paymentAmount96;
     }
 
     /// @dev Rejects subscriptions that could never be delivered.
@@ -322,16 +377,16 @@ contract Coordinator is ReentrancyGuard {
     function _pay(
         StoredSubscription storage s,
         address owner,
-        uint256 paymentAmount,
         uint32 subscriptionId,
         uint32 interval,
-        bytes32 nodeKey,
+        NodeDelivery storage delivery,
         bytes calldata proof,
         address nodeWallet
     ) private {
         Wallet consumerWallet = Wallet(s.wallet);
+        uint256 paymentAmount = s.wideAmount ? s.widePaymentAmount : s.paymentAmount96;
         if (!WALLET_FACTORY.isValidWallet(nodeWallet)) revert InvalidWallet();
-        if (!WALLET_FACTORY.isValidWallet(address(consumerWallet))) revert InvalidWallet();
+        if (!s.walletValid && !WALLET_FACTORY.isValidWallet(address(consumerWallet))) revert InvalidWallet();
 
         address token = s.paymentToken;
         uint256 fee = FEE.FEE();
@@ -358,11 +413,9 @@ contract Coordinator is ReentrancyGuard {
         // The node escrows the full payment as collateral; the consumer escrows what is left.
         Wallet(payable(nodeWallet)).cLock(msg.sender, token, paymentAmount);
         consumerWallet.cLock(owner, token, available);
-        proofRequests[nodeKey] = ProofRequest({
-            expiry: uint32(block.timestamp) + PROOF_WINDOW,
-            nodeWallet: Wallet(payable(nodeWallet)),
-            consumerEscrowed: available
-        });
+        delivery.expiry = uint32(block.timestamp) + PROOF_WINDOW;
+        delivery.nodeWallet = Wallet(payable(nodeWallet));
+        delivery.consumerEscrowed = available;
         verifier.requestProofVerification(subscriptionId, interval, msg.sender, proof);
     }
 }

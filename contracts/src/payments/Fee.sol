@@ -15,6 +15,10 @@ contract Fee is Ownable {
     /// @notice Current fee in basis points (500 = 5.00 %).
     uint16 public FEE;
 
+    /// @dev Copy of owner(), kept in FEE's storage slot so that a paid delivery, which reads
+    ///      both, loads one cold slot instead of two. Updated wherever Ownable sets the owner.
+    address private recipient;
+
     /// @notice Emitted whenever the fee is set, at construction and by updateFee.
     event FeeUpdated(uint16 fee);
 
@@ -37,6 +41,16 @@ contract Fee is Ownable {
 
     /// @notice Address that receives protocol fees (the owner).
     function FEE_RECIPIENT() external view returns (address) {
-        return owner();
+        return recipient;
+    }
+
+    function _initializeOwner(address newOwner) internal override {
+        super._initializeOwner(newOwner);
+        recipient = newOwner;
+    }
+
+    function _setOwner(address newOwner) internal override {
+        super._setOwner(newOwner);
+        recipient = newOwner;
     }
 }

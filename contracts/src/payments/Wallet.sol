@@ -15,14 +15,26 @@ import {Coordinated} from "../utility/Coordinated.sol";
 ///      was escrowed for that spender. An escrow for one subscription therefore stays payable
 ///      whatever other subscriptions of the same wallet do.
 contract Wallet is Ownable, Coordinated {
-    /// @notice Amount escrowed per spender and token.
-    mapping(address => mapping(address => uint256)) private lockedBySpender;
+    /// @dev Allowance and escrow of one spender for one token. While the allowance fits in 128
+    ///      bits and the escrow in 127, both sit in `packed` (allowance in bits 0-127, escrow
+    ///      in bits 128-254), so a lock or unlock writes one slot. Otherwise bit 255 of
+    ///      `packed` is set and the two values live in the wide fields, so every uint256
+    ///      allowance reads back exactly.
+    struct Account {
+        uint256 packed;
+        uint256 wideAllowance;
+        uint256 wideEscrowed;
+    }
+
+    uint256 private constant WIDE = 1 << 255;
+    uint256 private constant MAX_PACKED_ALLOWANCE = (1 << 128) - 1;
+    uint256 private constant MAX_PACKED_ESCROW = (1 << 127) - 1;
+
+    /// @notice Allowance and escrow per spender and token.
+    mapping(address => mapping(address => Account)) private accounts;
 
     /// @notice Amount escrowed per token, over all spenders.
     mapping(address => uint256) private lockedTotal;
-
-    /// @notice Amount `spender` may still spend or escrow of `token`.
-    mapping(address => mapping(address => uint256)) public allowance;
 
     /// @notice The owner took `amount` of `token` out. (Spelling kept: it is part of the ABI.)
     event Withdrawl(address token, uint256 amount);
@@ -55,15 +67,27 @@ contract Wallet is Ownable, Coordinated {
         emit Withdrawl(token, amount);
     }
 
+    /// @notice Amount `spender` may still spend or escrow of `token`.
+    function allowance(address spender, address token) external view returns (uint256 allowed) {
+        (allowed,) = _read(accounts[spender][token]);
+    }
+
     /// @notice Sets (overwrites) the allowance of `spender` for `token`.
     function approve(address spender, address token, uint256 amount) external onlyOwner {
-        allowance[spender][token] = amount;
+        Account storage account = accounts[spender][token];
+        (, uint256 escrowed) = _read(account);
+        _write(account, amount, escrowed);
         emit Approval(spender, token, amount);
     }
 
     /// @notice Sends `amount` of `token` to `to`, spending the allowance of `spender`.
     function cTransfer(address spender, address token, address to, uint256 amount) external onlyCoordinator {
-        _spendAllowance(spender, token, amount);
+        Account storage account = accounts[spender][token];
+        (uint256 allowed, uint256 escrowed) = _read(account);
+        if (amount > allowed) revert InsufficientAllowance();
+        unchecked {
+            _write(account, allowed - amount, escrowed);
+        }
         // Escrowed funds belong to pending proofs; only what is left over can be sent.
         if (lockedTotal[token] != 0) _requireUnlocked(token, amount);
         _send(token, to, amount);
@@ -73,32 +97,48 @@ contract Wallet is Ownable, Coordinated {
     /// @notice Escrows `amount` of `token` for `spender`, spending its allowance.
     function cLock(address spender, address token, uint256 amount) external onlyCoordinator {
         _requireUnlocked(token, amount);
-        _spendAllowance(spender, token, amount);
-        lockedBySpender[spender][token] += amount;
-        lockedTotal[token] += amount;
+        Account storage account = accounts[spender][token];
+        (uint256 allowed, uint256 escrowed) = _read(account);
+        if (amount > allowed) revert InsufficientAllowance();
+        unchecked {
+            _write(account, allowed - amount, escrowed + amount);
+            // Both sums are bounded by the wallet's balance of `token`, which _requireUnlocked
+            // compared against lockedTotal + amount.
+            lockedTotal[token] += amount;
+        }
         emit Escrow(spender, token, amount, true);
     }
 
     /// @notice Releases `amount` of `token` escrowed for `spender` back into its allowance.
     function cUnlock(address spender, address token, uint256 amount) external onlyCoordinator {
-        mapping(address => uint256) storage locks = lockedBySpender[spender];
-        uint256 locked = locks[token];
-        if (amount > locked) revert InsufficientFunds();
+        Account storage account = accounts[spender][token];
+        (uint256 allowed, uint256 escrowed) = _read(account);
+        if (amount > escrowed) revert InsufficientFunds();
         unchecked {
-            locks[token] = locked - amount;
-            // lockedTotal is the sum of all lockedBySpender entries, so it holds at least `amount`.
+            // An allowance raised near 2**256 meanwhile saturates instead of reverting, so a
+            // settlement can always release its escrow.
+            uint256 restored = allowed + amount;
+            if (restored < amount) restored = type(uint256).max;
+            _write(account, restored, escrowed - amount);
+            // lockedTotal is the sum of every spender's escrow, so it holds at least `amount`.
             lockedTotal[token] -= amount;
         }
-        allowance[spender][token] += amount;
         emit Escrow(spender, token, amount, false);
     }
 
-    function _spendAllowance(address spender, address token, uint256 amount) private {
-        mapping(address => uint256) storage allowances = allowance[spender];
-        uint256 allowed = allowances[token];
-        if (amount > allowed) revert InsufficientAllowance();
-        unchecked {
-            allowances[token] = allowed - amount;
+    function _read(Account storage account) private view returns (uint256 allowed, uint256 escrowed) {
+        uint256 packed = account.packed;
+        if (packed & WIDE == 0) return (packed & MAX_PACKED_ALLOWANCE, packed >> 128);
+        return (account.wideAllowance, account.wideEscrowed);
+    }
+
+    function _write(Account storage account, uint256 allowed, uint256 escrowed) private {
+        if ((allowed >> 128) | (escrowed >> 127) == 0) {
+            account.packed = (escrowed << 128) | allowed;
+        } else {
+            account.packed = WIDE;
+            account.wideAllowance = allowed;
+            account.wideEscrowed = escrowed;
         }
     }
 
