@@ -1,5 +1,6 @@
 #include "infernet/sdk/model_id.hpp"
 
+#include <random>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -132,6 +133,35 @@ TEST(ModelId, AbiRejectsTraversalInOwner) {
   repo.owner = "..";
   repo.name = "b";
   EXPECT_THROW(RepoId::abi_decode(repo.abi_encode()), ServiceError);
+}
+
+// Mutated encodings either decode or raise ServiceError; no other exception and no crash.
+TEST(ModelId, MutatedAbiRaisesServiceErrorOnly) {
+  std::mt19937 random(11);  // fixed seed, so a failure reproduces
+  const Bytes seed =
+      ModelId::parse("huggingface/Ritual-Net/iris-classification:iris.onnx").abi_encode();
+  for (int round = 0; round < 3000; ++round) {
+    Bytes bytes = seed;
+    const int mutations = 1 + static_cast<int>(random() % 3);
+    for (int m = 0; m < mutations && !bytes.empty(); ++m) {
+      if (random() % 4 == 0) {
+        bytes.resize(random() % bytes.size());
+      } else {
+        bytes[random() % bytes.size()] = static_cast<std::uint8_t>(random());
+      }
+    }
+    try {
+      auto model = ModelId::abi_decode(bytes);
+      for (const auto& file : model.files) {
+        EXPECT_TRUE(is_valid_path_component(file)) << file;
+      }
+      EXPECT_TRUE(is_valid_path_component(model.repo.owner));
+    } catch (const ServiceError& error) {
+      EXPECT_EQ(error.status(), Status::bad_request);
+    } catch (const std::exception& error) {
+      ADD_FAILURE() << "unexpected " << error.what() << " for " << hex_encode(bytes);
+    }
+  }
 }
 
 }  // namespace

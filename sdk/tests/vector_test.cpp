@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <random>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -391,6 +392,42 @@ TEST(RitualVectorAbi, RejectsUnencodableValues) {
   EXPECT_NE(rejection([&] { half.abi_encode(); }).find("float16"), std::string::npos);
   auto single = make_vector(DataType::kFloat32, {1}, {1e39});
   EXPECT_NE(rejection([&] { single.abi_encode(); }).find("float32"), std::string::npos);
+}
+
+// Mutated encodings either decode or raise ServiceError; no other exception and no crash.
+TEST(RitualVectorAbi, MutatedBytesRaiseServiceErrorOnly) {
+  std::mt19937 random(7);  // fixed seed, so a failure reproduces
+  const std::vector<Bytes> seeds = {hex_decode(kIrisInput), hex_decode(kFixedPointScale6),
+                                    hex_decode(kFloat16), hex_decode(kBool), hex_decode(kInt8)};
+  int decoded = 0;
+  for (int round = 0; round < 4000; ++round) {
+    Bytes bytes = seeds[round % seeds.size()];
+    const int mutations = 1 + static_cast<int>(random() % 4);
+    for (int m = 0; m < mutations; ++m) {
+      switch (random() % 3) {
+        case 0:  // overwrite one byte
+          bytes[random() % bytes.size()] = static_cast<std::uint8_t>(random());
+          break;
+        case 1:
+          bytes.resize(random() % (bytes.size() + 1));
+          break;
+        default:
+          bytes.resize(bytes.size() + 32 * (1 + random() % 3), static_cast<std::uint8_t>(random()));
+      }
+      if (bytes.empty()) {
+        break;
+      }
+    }
+    try {
+      RitualVector::abi_decode(bytes);
+      ++decoded;
+    } catch (const ServiceError& error) {
+      EXPECT_EQ(error.status(), Status::bad_request) << hex_encode(bytes);
+    } catch (const std::exception& error) {
+      ADD_FAILURE() << "unexpected " << error.what() << " for " << hex_encode(bytes);
+    }
+  }
+  EXPECT_GT(decoded, 0);  // some mutations (e.g. appended bytes) keep the vector valid
 }
 
 // ---- float16 rounding --------------------------------------------------------------------------
