@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/check_command.hpp"
 #include "cli/job_command.hpp"
 #include "cli/keys_command.hpp"
 #include "infra/config.hpp"
@@ -43,6 +44,7 @@ int main(int argc, char** argv) {
                   "Config file (default: $INFERNET_CONFIG_PATH, else ./config.json)");
   run->callback([&] { exit_code = run_command(config_path); });
 
+  inferd::cli::add_check_command(app, exit_code);
   inferd::cli::add_job_command(app, exit_code);
   inferd::cli::add_keys_command(app, exit_code);
 

@@ -223,6 +223,14 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
         options(client_options),
         tls_context(asio::ssl::context::tls_client) {
     tls_context.set_default_verify_paths();
+    if (!options.ca_file.empty()) {
+      boost::system::error_code ec;
+      tls_context.load_verify_file(options.ca_file, ec);
+      if (ec) {
+        throw std::invalid_argument("cannot load the CA file \"" + options.ca_file + "\": " +
+                                    ec.message() + "; give a readable PEM file of CA certificates");
+      }
+    }
     tls_context.set_verify_mode(asio::ssl::verify_peer);
   }
 
@@ -282,8 +290,18 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
       beast::get_lowest_layer(*connection->tls).expires_at(deadline);
       co_await connection->tls->async_handshake(asio::ssl::stream_base::client,
                                                 asio::redirect_error(asio::use_awaitable, ec));
-      if (ec)
+      if (ec) {
+        // OpenSSL's error queue can name only the failing primitive ("EVP lib"), so add the
+        // certificate verification result when there is one.
+        const long verify_result = SSL_get_verify_result(connection->tls->native_handle());
+        if (verify_result != X509_V_OK) {
+          const ClientError failure = transport_error("TLS handshake with", url, ec, deadline);
+          throw ClientError(failure.kind(), std::string(failure.what()) +
+                                                " (certificate verification: " +
+                                                X509_verify_cert_error_string(verify_result) + ")");
+        }
         throw transport_error("TLS handshake with", url, ec, deadline);
+      }
     }
     co_return connection;
   }

@@ -71,6 +71,9 @@ struct HttpClientOptions {
   std::size_t max_idle_per_origin = 256;
   std::chrono::seconds idle_timeout{30};  ///< idle pooled connections older than this are dropped
   std::size_t max_response_bytes = 64 * 1024 * 1024;
+  /// PEM file of CA certificates that HTTPS peers may chain to, trusted in addition to the
+  /// system's default ones (e.g. a private RPC node's CA). Empty trusts the defaults only.
+  std::string ca_file;
 };
 
 struct ClientRequest {
@@ -86,6 +89,7 @@ using ChunkHandler = std::function<Awaitable<void>(std::string_view)>;
 /// Thread-safe: one client is shared by all coroutines of the node.
 class HttpClient {
  public:
+  /// Throws std::invalid_argument when `options.ca_file` is set but cannot be loaded.
   HttpClient(asio::any_io_executor executor, HttpClientOptions options = {});
   ~HttpClient();
   HttpClient(const HttpClient&) = delete;
