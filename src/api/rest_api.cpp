@@ -1,5 +1,9 @@
 #include "api/rest_api.hpp"
 
+#include <algorithm>
+
+#include "infra/json_exact.hpp"
+
 #include <array>
 #include <chrono>
 #include <unordered_set>
@@ -111,6 +115,7 @@ void RestApi::install(infra::HttpServer& server) {
   server.route(http::verb::post, "/api/jobs/batch", bind(&RestApi::create_batch));
   server.route(http::verb::post, "/api/jobs/stream", bind(&RestApi::create_stream));
   server.route(http::verb::put, "/api/status", bind(&RestApi::put_status));
+  server.route(http::verb::get, "/api/subscriptions/*", bind(&RestApi::get_subscription));
 }
 
 RestApi::ClientIdentity RestApi::identify(const infra::RequestContext& context) const {
@@ -188,10 +193,59 @@ void RestApi::require_intake() const {
 }
 
 nlohmann::json RestApi::delegated_rejection() const {
-  if (!config_.chain.enabled) {
-    return {{"error", "Chain not enabled"}, {"params", nlohmann::json::object()}};
+  return {{"error", "Chain not enabled"}, {"params", nlohmann::json::object()}};
+}
+
+Awaitable<std::pair<http::status, nlohmann::json>> RestApi::submit_delegated(
+    nlohmann::json exact_body) {
+  if (!config_.chain.enabled || !hooks_.delegated)
+    co_return std::pair{http::status::forbidden, delegated_rejection()};
+  auto refusal = co_await hooks_.delegated(std::move(exact_body));
+  if (!refusal)
+    co_return std::pair{http::status::ok, nlohmann::json::object()};
+  co_return std::pair{static_cast<http::status>(refusal->first), std::move(refusal->second)};
+}
+
+namespace {
+
+// The body parsed again so that integers beyond 64 bits (r, s, payment_amount) stay exact.
+nlohmann::json parse_exact(const std::string& text) {
+  infra::ExactJsonBuilder builder;
+  if (!nlohmann::json::sax_parse(text.begin(), text.end(), &builder))
+    throw bad_request("invalid JSON body");
+  return std::move(builder.root);
+}
+
+}  // namespace
+
+Awaitable<infra::HttpResponse> RestApi::get_subscription(infra::RequestContext& context) {
+  auto client = identify(context);
+  infra::HeaderList headers;
+  rate_limit("GET /api/subscriptions", client, headers);
+  const std::string path(context.path());
+  const std::string text = path.substr(path.rfind('/') + 1);
+  std::uint64_t id = 0;
+  const bool digits =
+      !text.empty() && text.size() <= 10 &&
+      std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (digits)
+    id = std::stoull(text);
+  if (!digits || id == 0 || id > 0xffffffffULL) {
+    throw bad_request("subscription id: invalid value \"" + text.substr(0, 40) +
+                      "\" (expected a subscription id, an integer from 1 to 4294967295)");
   }
-  return {{"error", "delegated subscriptions are not supported by this node yet"}};
+  if (!config_.chain.enabled || !hooks_.subscription) {
+    throw HttpError(http::status::not_found,
+                    {{"error", "Chain not enabled: this node does not serve subscriptions"}});
+  }
+  auto record = co_await hooks_.subscription(static_cast<std::uint32_t>(id));
+  if (!record) {
+    throw HttpError(http::status::not_found,
+                    {{"error", "subscription " + text +
+                                   " is not known to this node (not yet synced, or its id is "
+                                   "beyond the chain's last subscription)"}});
+  }
+  co_return with_headers(json_response(context.request(), http::status::ok, *record), headers);
 }
 
 void RestApi::admit(const OffchainJobRequest& job, const ClientIdentity& client) const {
@@ -289,8 +343,8 @@ Awaitable<infra::HttpResponse> RestApi::create_job(infra::RequestContext& contex
   infra::HeaderList headers;
   auto job_request = read_job_request(context, "POST /api/jobs", client, headers);
   if (std::holds_alternative<DelegatedSubscriptionRequest>(job_request)) {
-    auto body = delegated_rejection();
-    auto status = config_.chain.enabled ? http::status::not_implemented : http::status::forbidden;
+    auto exact = parse_exact(context.request().body());
+    auto [status, body] = co_await submit_delegated(std::move(exact));
     co_return with_headers(json_response(context.request(), status, body), headers);
   }
   auto& job = std::get<OffchainJobRequest>(job_request);
@@ -317,6 +371,7 @@ Awaitable<infra::HttpResponse> RestApi::create_batch(infra::RequestContext& cont
   }
 
   nlohmann::json results = nlohmann::json::array();
+  nlohmann::json exact_items;
   for (std::size_t i = 0; i < items.size(); ++i) {
     auto request = parse_job_request(items[i], "[" + std::to_string(i) + "].");
     if (auto* invalid = std::get_if<InvalidRequest>(&request)) {
@@ -325,7 +380,11 @@ Awaitable<infra::HttpResponse> RestApi::create_batch(infra::RequestContext& cont
     }
     auto& job_request = std::get<JobRequest>(request);
     if (std::holds_alternative<DelegatedSubscriptionRequest>(job_request)) {
-      results.push_back(delegated_rejection());
+      if (exact_items.is_null())
+        exact_items = parse_exact(context.request().body());
+      auto item = exact_items[i];
+      auto outcome = co_await submit_delegated(std::move(item));
+      results.push_back(std::move(outcome.second));
       continue;
     }
     auto& job = std::get<OffchainJobRequest>(job_request);

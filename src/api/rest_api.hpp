@@ -8,7 +8,9 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -37,6 +39,13 @@ struct ApiHooks {
   std::function<bool(const std::string&)> container_running;
   /// Prometheus text for /metrics.
   std::function<std::string()> metrics;
+  /// The chain pipeline's record of a subscription (GET /api/subscriptions/{id}); nullopt when
+  /// the node does not know it. Unset when the chain is disabled.
+  std::function<Awaitable<std::optional<nlohmann::json>>(std::uint32_t)> subscription;
+  /// Takes a delegated subscription request (the body parsed with big integers kept exact);
+  /// returns nullopt when accepted, else the HTTP status and JSON body of the refusal. Unset when
+  /// the chain is disabled.
+  std::function<Awaitable<std::optional<std::pair<int, nlohmann::json>>>(nlohmann::json)> delegated;
 };
 
 /// Thread-safe after install(); shared by all connections.
@@ -80,6 +89,8 @@ class RestApi {
 
   static constexpr std::size_t kRecentJobs = 100000;
   nlohmann::json delegated_rejection() const;
+  /// Hands a delegated request to the chain pipeline; returns the reply status and body.
+  Awaitable<std::pair<http::status, nlohmann::json>> submit_delegated(nlohmann::json exact_body);
 
   Awaitable<infra::HttpResponse> health(infra::RequestContext& context);
   Awaitable<infra::HttpResponse> info(infra::RequestContext& context);
@@ -90,6 +101,7 @@ class RestApi {
   Awaitable<infra::HttpResponse> create_stream(infra::RequestContext& context);
   Awaitable<infra::HttpResponse> get_jobs(infra::RequestContext& context);
   Awaitable<infra::HttpResponse> put_status(infra::RequestContext& context);
+  Awaitable<infra::HttpResponse> get_subscription(infra::RequestContext& context);
 
   asio::any_io_executor executor_;
   const infra::NodeConfig& config_;

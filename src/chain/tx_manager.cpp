@@ -264,6 +264,15 @@ Awaitable<void> TxManager::broadcast(const core::SignedTransaction& signed_tx,
   }
 }
 
+Awaitable<std::optional<TxReceipt>> TxManager::resume(std::string purpose) {
+  if (options_.journal == nullptr)
+    co_return std::nullopt;
+  auto existing = co_await options_.journal->find(std::move(purpose));
+  if (!existing)
+    co_return std::nullopt;
+  co_return co_await watch(std::move(*existing));
+}
+
 Awaitable<TxReceipt> TxManager::send(TxRequest request) {
   const std::string purpose = request.purpose.empty() ? "transaction" : request.purpose;
 

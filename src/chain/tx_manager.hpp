@@ -105,6 +105,10 @@ class TxManager {
   /// TxError. A transaction that is mined but reverts returns a receipt with success false.
   Awaitable<TxReceipt> send(TxRequest request);
 
+  /// When the journal holds a transaction for `purpose` (signed before a restart, perhaps),
+  /// watches it to its receipt and returns that; nullopt when nothing was signed for it.
+  Awaitable<std::optional<TxReceipt>> resume(std::string purpose);
+
   /// Runs `request` through eth_call at the latest block; returns the decoded revert, or nullopt
   /// when the call succeeds. Throws RpcError for failures other than a revert.
   Awaitable<std::optional<core::abi::RevertReason>> simulate(const TxRequest& request);

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "infra/asio.hpp"
+#include "infra/json_exact.hpp"
 
 namespace inferd::infra {
 
@@ -22,83 +23,6 @@ constexpr std::string_view kMaxU256 =
     "115792089237316195423570985008687907853269984665640564039457584007913129639935";
 
 // ---------------------------------------------------------------------------------------------
-// JSON parsing that keeps integers too large for 64 bits exact.
-//
-// nlohmann::json turns an integer literal beyond uint64 into a double. The SAX interface hands
-// over the literal's text, so this builder stores such literals as a `binary` value holding the
-// digits; the typed readers below accept it where an integer is expected and reject it elsewhere.
-
-class DomBuilder {
- public:
-  json root;
-  std::size_t error_position = 0;
-  std::string error_text;
-
-  bool null() { return put(nullptr); }
-  bool boolean(bool value) { return put(value); }
-  bool number_integer(json::number_integer_t value) { return put(value); }
-  bool number_unsigned(json::number_unsigned_t value) { return put(value); }
-  bool number_float(json::number_float_t value, const std::string& literal) {
-    bool integral = !literal.empty() && literal.find_first_of(".eE") == std::string::npos;
-    if (integral) {
-      return put(json::binary(json::binary_t::container_type(literal.begin(), literal.end())));
-    }
-    return put(value);
-  }
-  bool string(std::string& value) { return put(std::move(value)); }
-  bool binary(json::binary_t& value) { return put(json::binary(value)); }
-
-  bool start_object(std::size_t) { return open(json::object()); }
-  bool key(std::string& name) {
-    key_ = name;
-    return true;
-  }
-  bool end_object() {
-    stack_.pop_back();
-    return true;
-  }
-  bool start_array(std::size_t) { return open(json::array()); }
-  bool end_array() {
-    stack_.pop_back();
-    return true;
-  }
-
-  bool parse_error(std::size_t position, const std::string& /*last_token*/,
-                   const nlohmann::detail::exception& error) {
-    error_position = position;
-    error_text = error.what();
-    return false;
-  }
-
- private:
-  json* place(json value) {
-    if (stack_.empty()) {
-      root = std::move(value);
-      return &root;
-    }
-    json& parent = *stack_.back();
-    if (parent.is_array()) {
-      parent.push_back(std::move(value));
-      return &parent.back();
-    }
-    // A repeated key keeps the last value, like Python's json module.
-    json& slot = parent[key_];
-    slot = std::move(value);
-    return &slot;
-  }
-  bool put(json value) {
-    place(std::move(value));
-    return true;
-  }
-  bool open(json value) {
-    stack_.push_back(place(std::move(value)));
-    return true;
-  }
-
-  std::vector<json*> stack_;
-  std::string key_;
-};
-
 // Turns nlohmann's "[json.exception.parse_error.101] parse error at line 1, column 2: syntax
 // error while parsing value - invalid literal; last read: 'x'" into the part after the location.
 std::string describe_parse_error(const std::string& what) {
@@ -1017,7 +941,7 @@ std::vector<ConfigWarning> assign_ports(std::vector<ContainerConfig>& containers
 NodeConfig parse_config(std::string_view text, std::string_view file_name) {
   Context context(file_name);
 
-  DomBuilder builder;
+  ExactJsonBuilder builder;
   bool parsed = json::sax_parse(text.begin(), text.end(), &builder);
   if (!parsed) {
     auto [line, column] = line_and_column(text, builder.error_position);

@@ -4,11 +4,20 @@
 
 #include <array>
 #include <csignal>
+#include <filesystem>
 #include <thread>
 
 #include "api/rest_api.hpp"
+#include "chain/chain_state.hpp"
+#include "chain/infernet_client.hpp"
+#include "chain/processor.hpp"
+#include "chain/rpc_client.hpp"
+#include "chain/sqlite_tx_journal.hpp"
+#include "chain/tx_manager.hpp"
+#include "chain/wallet_key.hpp"
 #include "containers/container_manager.hpp"
 #include "containers/orchestrator.hpp"
+#include "core/infernet.hpp"
 #include "infra/http_client.hpp"
 #include "infra/http_server.hpp"
 #include "infra/logging.hpp"
@@ -25,14 +34,60 @@ constexpr const char* kRestartReason = "node restarted";
 constexpr const char* kShutdownReason = "node shut down before the job finished";
 constexpr double kMinimumStartupSeconds = 5.0;
 
-void check_supported(const infra::NodeConfig& config) {
-  if (config.chain.enabled) {
-    throw UnsupportedConfig(
-        config.source_path.string() +
-        ": chain.enabled: true is not supported by this build yet (on-chain subscriptions are "
-        "not implemented); set chain.enabled to false");
+// The chain side of the node, built when chain.enabled is true. The transaction manager and
+// the processor need the chain id, so start() creates them once the RPC node answered.
+struct ChainSide {
+  ChainSide(const infra::NodeConfig& config, asio::any_io_executor executor,
+            infra::HttpClient& http, infra::metrics::Registry& metrics)
+      : config(config),
+        executor(executor),
+        key(chain::private_key_from_config(secp, config.chain.wallet->private_key.value())),
+        rpc(http, rpc_options(config), metrics),
+        errors(core::infernet::make_error_table()),
+        client(rpc, errors),
+        data_dir(prepare_data_dir(config)),
+        journal(data_dir / "chain.db"),
+        state(data_dir / "chain.db") {}
+
+  static chain::RpcClientOptions rpc_options(const infra::NodeConfig& config) {
+    chain::RpcClientOptions options;
+    options.urls = {config.chain.rpc_url.value()};
+    return options;
   }
-}
+  static std::filesystem::path prepare_data_dir(const infra::NodeConfig& config) {
+    std::filesystem::path dir(config.store.data_dir);
+    std::filesystem::create_directories(dir);
+    return dir;
+  }
+
+  Awaitable<void> start(containers::Orchestrator& orchestrator, infra::metrics::Registry& metrics) {
+    auto chain_id = co_await rpc.call("eth_chainId");
+    chain::TxManagerOptions options;
+    options.chain_id = core::U256::from_hex(chain_id.get<std::string>()).value().low_u64();
+    options.max_gas_limit = core::U256(config.chain.wallet->max_gas_limit);
+    options.journal = &journal;
+    tx = std::make_unique<chain::TxManager>(rpc, secp, key, options, errors);
+    co_await tx->start();
+    auto created = std::make_unique<chain::ChainProcessor>(executor, config, rpc, client, *tx,
+                                                           orchestrator, state, metrics);
+    co_await created->start();
+    processor = std::move(created);
+    processor->run();
+  }
+
+  const infra::NodeConfig& config;
+  asio::any_io_executor executor;
+  core::Secp256k1Context secp;
+  core::PrivateKey key;
+  chain::RpcClient rpc;
+  core::abi::ErrorTable errors;
+  chain::InfernetClient client;
+  std::filesystem::path data_dir;
+  chain::SqliteTxJournal journal;
+  chain::ChainState state;
+  std::unique_ptr<chain::TxManager> tx;
+  std::unique_ptr<chain::ChainProcessor> processor;
+};
 
 // Names this node among several sharing one Redis store: host name and REST port.
 std::string node_identity(const infra::NodeConfig& config) {
@@ -120,7 +175,6 @@ Awaitable<void> expire_results(store::JobStore& store, const std::atomic<bool>& 
 }  // namespace
 
 int run_node(const infra::NodeConfig& config) {
-  check_supported(config);
   // A closed stdout or stderr (a log pipe that went away) must not kill the node mid-shutdown.
   std::signal(SIGPIPE, SIG_IGN);
   infra::logging::setup(infra::logging::options_from(config.log));
@@ -161,6 +215,37 @@ int run_node(const infra::NodeConfig& config) {
       co_return nlohmann::json{{"containers", container_health(*manager)}};
     };
   }
+  std::unique_ptr<ChainSide> chain_side;
+  if (config.chain.enabled) {
+    chain_side = std::make_unique<ChainSide>(config, executor, client, metrics);
+    hooks.subscription =
+        [&chain_side](std::uint32_t id) -> Awaitable<std::optional<nlohmann::json>> {
+      if (!chain_side->processor)
+        co_return std::nullopt;
+      co_return co_await chain_side->processor->subscription(id);
+    };
+    hooks.delegated =
+        [&chain_side](
+            nlohmann::json body) -> Awaitable<std::optional<std::pair<int, nlohmann::json>>> {
+      if (!chain_side->processor) {
+        co_return std::pair<int, nlohmann::json>{
+            503, {{"error", "the chain pipeline is still starting; retry in a few seconds"}}};
+      }
+      auto refusal = co_await chain_side->processor->submit_delegated(std::move(body));
+      if (!refusal)
+        co_return std::nullopt;
+      co_return std::pair<int, nlohmann::json>{refusal->status, std::move(refusal->body)};
+    };
+    auto container_health = std::move(hooks.health);
+    hooks.health = [&chain_side, container_health]() -> Awaitable<nlohmann::json> {
+      nlohmann::json out = nlohmann::json::object();
+      if (container_health)
+        out = co_await container_health();
+      out["chain"] = chain_side->processor ? chain_side->processor->health()
+                                           : nlohmann::json{{"status", "starting"}};
+      co_return out;
+    };
+  }
   api::RestApi api(executor, config, orchestrator, *store, client, std::move(hooks));
 
   infra::HttpServerOptions server_options;
@@ -189,6 +274,8 @@ int run_node(const infra::NodeConfig& config) {
           co_await manager->start();
           log->info("managed containers ready count={}", manager->statuses().size());
         }
+        if (chain_side)
+          co_await chain_side->start(orchestrator, metrics);
       },
       [&](std::exception_ptr error) {
         if (!error)
@@ -213,6 +300,8 @@ int run_node(const infra::NodeConfig& config) {
       return;
     log->info("shutting down signal={} in_flight={}", signal_number, orchestrator.in_flight());
     stopping = true;
+    if (chain_side && chain_side->processor)
+      chain_side->processor->stop();
     api.stop_intake();
     server.stop_accepting();
     asio::co_spawn(
