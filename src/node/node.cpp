@@ -13,6 +13,7 @@
 #include "chain/processor.hpp"
 #include "chain/rpc_client.hpp"
 #include "chain/sqlite_tx_journal.hpp"
+#include "chain/startup_checks.hpp"
 #include "chain/tx_manager.hpp"
 #include "chain/wallet_key.hpp"
 #include "containers/container_manager.hpp"
@@ -61,6 +62,22 @@ struct ChainSide {
   }
 
   Awaitable<void> start(containers::Orchestrator& orchestrator, infra::metrics::Registry& metrics) {
+    auto log = infra::logging::get_logger("chain");
+    const core::Address node_address = core::derive_public_key(secp, key).address();
+    auto checks = co_await chain::run_chain_checks(config, rpc, client, node_address);
+    std::string errors_text;
+    for (const auto& check : checks) {
+      if (check.status == chain::CheckResult::kOk) {
+        log->info("start-up check ok check=\"{}\" {}", check.name, check.message);
+      } else if (check.status == chain::CheckResult::kWarning) {
+        log->warn("start-up check warning check=\"{}\" {}", check.name, check.message);
+      } else {
+        log->error("start-up check failed check=\"{}\" {}", check.name, check.message);
+        errors_text += (errors_text.empty() ? "" : "; ") + check.message;
+      }
+    }
+    if (chain::has_error(checks))
+      throw std::runtime_error("chain start-up checks failed: " + errors_text);
     auto chain_id = co_await rpc.call("eth_chainId");
     chain::TxManagerOptions options;
     options.chain_id = core::U256::from_hex(chain_id.get<std::string>()).value().low_u64();
