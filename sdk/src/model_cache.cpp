@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <random>
@@ -90,6 +91,7 @@ struct Source {
   bool is_http = false;
   std::string base_url;  // without a trailing slash
   fs::path directory;
+  std::string bearer_token;  // sent to the origin of base_url only
 
   static Source parse(std::string_view text) {
     Source source;
@@ -169,8 +171,11 @@ inferd::Awaitable<void> write_chunk(FileSink& sink, std::string_view chunk) {
 
 // Downloads `url` to `destination`, following up to kMaxRedirects redirects, and returns the
 // sha256 of what was written.
+// `bearer_token` goes to `token_origin` only, so a redirect to another host (a CDN) never
+// receives it.
 inferd::Awaitable<std::string> download(HttpClient& client, std::string url, fs::path destination,
-                                        std::string description,
+                                        std::string description, std::string bearer_token,
+                                        std::string token_origin,
                                         std::chrono::steady_clock::time_point deadline) {
   for (std::size_t redirects = 0; redirects <= kMaxRedirects; ++redirects) {
     Url parsed;
@@ -191,6 +196,9 @@ inferd::Awaitable<std::string> download(HttpClient& client, std::string url, fs:
     // The arguments are named locals because with g++ 12, temporaries in this co_await
     // expression corrupted the heap (a lambda converted to ChunkHandler, a ClientRequest{}).
     ClientRequest request;
+    if (!bearer_token.empty() && parsed.origin() == token_origin) {
+      request.headers.emplace_back("Authorization", "Bearer " + bearer_token);
+    }
     inferd::infra::ChunkHandler on_chunk = [&sink](std::string_view chunk) {
       return write_chunk(sink, chunk);
     };
@@ -239,8 +247,17 @@ inferd::Awaitable<std::string> copy_from_source(HttpClient& client, const Source
   const std::string description = source.describe(file);
   if (source.is_http) {
     std::string url = source.base_url + "/" + file;
+    std::string token_origin;
+    if (!source.bearer_token.empty()) {
+      try {
+        token_origin = Url::parse(source.base_url).origin();
+      } catch (const std::invalid_argument&) {
+        token_origin.clear();  // download() reports the invalid URL
+      }
+    }
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    co_return co_await download(client, std::move(url), destination, description, deadline);
+    co_return co_await download(client, std::move(url), destination, description,
+                                source.bearer_token, std::move(token_origin), deadline);
   }
 
   // NOTE: a local copy blocks the calling thread; sources on local disks are expected to be
@@ -362,6 +379,32 @@ nlohmann::json CachedRepo::to_json() const {
 
 // ---- ModelCache --------------------------------------------------------------------------------
 
+ModelCacheOptions ModelCacheOptions::from_environment(std::string_view prefix) {
+  auto variable = [](const std::string& name) -> std::string {
+    const char* value = std::getenv(name.c_str());
+    return value == nullptr ? std::string() : std::string(value);
+  };
+  const std::string prefix_text(prefix);
+
+  ModelCacheOptions options;
+  std::string directory = variable(prefix_text + "_CACHE_DIR");
+  if (directory.empty()) {
+    directory = "~/.cache/ritual";
+  }
+  // infernet-ml leaves "~" in these variables unexpanded; a shell would expand it.
+  const std::string home = variable("HOME");
+  if (!home.empty() && (directory == "~" || directory.starts_with("~/"))) {
+    directory = home + directory.substr(1);
+  }
+  options.directory = directory;
+  options.mirror = variable(prefix_text + "_MODEL_MIRROR");
+  if (const std::string endpoint = variable("HF_ENDPOINT"); !endpoint.empty()) {
+    options.huggingface_endpoint = endpoint;
+  }
+  options.huggingface_token = variable("HF_TOKEN");
+  return options;
+}
+
 ModelCache::ModelCache(ModelCacheOptions options) : options_(std::move(options)) {}
 
 std::filesystem::path ModelCache::repo_directory(const RepoId& repo) const {
@@ -391,7 +434,8 @@ inferd::Awaitable<void> ModelCache::fetch(RepoId repo) {
       }
       std::string location = endpoint + "/" + repo.owner + "/" + repo.name + "/resolve/" +
                              (repo.version.empty() ? "main" : repo.version);
-      co_await fetch_from(repo, std::move(location));
+      std::string token = options_.huggingface_token;
+      co_await fetch_from(repo, std::move(location), std::move(token));
       co_return;
     }
     case StorageId::kArweave:
@@ -409,11 +453,13 @@ inferd::Awaitable<void> ModelCache::fetch(RepoId repo) {
   }
 }
 
-inferd::Awaitable<void> ModelCache::fetch_from(RepoId repo, std::string source_text) {
+inferd::Awaitable<void> ModelCache::fetch_from(RepoId repo, std::string source_text,
+                                               std::string bearer_token) {
   if (contains(repo)) {
     co_return;
   }
-  const Source source = Source::parse(source_text);
+  Source source = Source::parse(source_text);
+  source.bearer_token = std::move(bearer_token);
   const fs::path target = repo_directory(repo);
   // Files are downloaded outside the storage directories, so cached_repos() never lists a
   // partial download, and moved into place once all of them match their sha256.

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <future>
 #include <map>
+#include <mutex>
 #include <random>
 #include <string>
 #include <thread>
@@ -102,14 +103,16 @@ class ModelCacheTest : public ::testing::Test {
     HttpServerOptions options;
     server_ = std::make_unique<HttpServer>(io_, options);
     for (const auto& [path, contents] : routes_) {
-      server_->route(http::verb::get, path,
-                     [this, body = contents](RequestContext& context) -> Awaitable<HttpResponse> {
-                       ++requests_;
-                       HttpResponse response(http::status::ok, context.request().version());
-                       response.body() = body;
-                       response.prepare_payload();
-                       co_return response;
-                     });
+      server_->route(
+          http::verb::get, path,
+          [this, path, body = contents](RequestContext& context) -> Awaitable<HttpResponse> {
+            ++requests_;
+            record_authorization(path, context);
+            HttpResponse response(http::status::ok, context.request().version());
+            response.body() = body;
+            response.prepare_payload();
+            co_return response;
+          });
     }
     for (const auto& [path, location] : redirects_) {
       server_->route(http::verb::get, path,
@@ -164,6 +167,16 @@ class ModelCacheTest : public ::testing::Test {
     }
   }
 
+  void record_authorization(const std::string& path, RequestContext& context) {
+    std::lock_guard lock(mutex_);
+    authorization_[path] = std::string(context.request()[http::field::authorization]);
+  }
+
+  std::string authorization(const std::string& path) {
+    std::lock_guard lock(mutex_);
+    return authorization_[path];
+  }
+
   bool has_partial_downloads() const {
     std::error_code error;
     const fs::path partial = options_.directory / ".partial";
@@ -176,6 +189,8 @@ class ModelCacheTest : public ::testing::Test {
   std::vector<std::pair<std::string, std::string>> routes_;
   std::vector<std::pair<std::string, std::string>> redirects_;
   std::atomic<int> requests_{0};
+  std::mutex mutex_;
+  std::map<std::string, std::string> authorization_;
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_{io_.get_executor()};
   std::unique_ptr<HttpServer> server_;
@@ -386,6 +401,53 @@ TEST_F(ModelCacheTest, CachedReposListsValidRepos) {
   EXPECT_EQ(json["type"], "ModelArtifact");
   EXPECT_EQ(json["repo_id"], "huggingface/owner/iris");
   EXPECT_EQ(json["manifest"]["files"], nlohmann::json({"iris.onnx"}));
+}
+
+TEST_F(ModelCacheTest, TokenGoesToHuggingfaceOriginOnly) {
+  // A second server plays the CDN that Hugging Face redirects large files to.
+  HttpServer cdn(io_, HttpServerOptions{});
+  std::string cdn_authorization = "not requested";
+  cdn.route(http::verb::get, "/blob", [&](RequestContext& context) -> Awaitable<HttpResponse> {
+    cdn_authorization = std::string(context.request()[http::field::authorization]);
+    HttpResponse response(http::status::ok, context.request().version());
+    response.body() = kModelBytes;
+    response.prepare_payload();
+    co_return response;
+  });
+  cdn.start();
+  serve("/owner/iris/resolve/main/ritual_manifest.json", files_["ritual_manifest.json"]);
+  serve("/owner/iris/resolve/main/config.json", kConfigBytes);
+  redirect("/owner/iris/resolve/main/iris.onnx",
+           "http://127.0.0.1:" + std::to_string(cdn.port()) + "/blob");
+  start_server();
+  options_.huggingface_endpoint = base_url();
+  options_.huggingface_token = "hf_test_token";
+  ModelCache cache(options_);
+
+  run(cache.fetch(kHuggingfaceRepo));
+  cdn.stop_accepting();
+  cdn.close_connections();
+
+  EXPECT_EQ(authorization("/owner/iris/resolve/main/ritual_manifest.json"), "Bearer hf_test_token");
+  EXPECT_EQ(authorization("/owner/iris/resolve/main/config.json"), "Bearer hf_test_token");
+  EXPECT_EQ(cdn_authorization, "");
+  EXPECT_TRUE(cache.contains(kHuggingfaceRepo));
+}
+
+TEST(ModelCacheOptions, FromEnvironment) {
+  ::setenv("INFERDTEST_CACHE_DIR", "~/models", 1);
+  ::setenv("INFERDTEST_MODEL_MIRROR", "http://127.0.0.1:9/mirror", 1);
+  const char* home = std::getenv("HOME");
+  auto options = ModelCacheOptions::from_environment("INFERDTEST");
+  ::unsetenv("INFERDTEST_CACHE_DIR");
+  ::unsetenv("INFERDTEST_MODEL_MIRROR");
+
+  ASSERT_NE(home, nullptr);
+  EXPECT_EQ(options.directory, fs::path(home) / "models");
+  EXPECT_EQ(options.mirror, "http://127.0.0.1:9/mirror");
+  auto defaults = ModelCacheOptions::from_environment("INFERDTEST");
+  EXPECT_EQ(defaults.directory, fs::path(home) / ".cache/ritual");
+  EXPECT_TRUE(defaults.mirror.empty());
 }
 
 TEST(ModelManifest, RejectsBadHashes) {

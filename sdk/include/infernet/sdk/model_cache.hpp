@@ -76,8 +76,16 @@ struct ModelCacheOptions {
   std::string huggingface_endpoint = "https://huggingface.co";
   /// Deadline for each file download.
   std::chrono::seconds download_timeout{600};
+  /// Hugging Face access token, sent as "Authorization: Bearer ..." to the origin of
+  /// huggingface_endpoint only (not to the hosts it redirects to). Empty sends none.
+  std::string huggingface_token;
   /// PEM file of extra CA certificates for HTTPS sources; empty trusts the system's only.
   std::string ca_file;
+
+  /// Options from the environment of a service whose variables start with `prefix` (e.g.
+  /// "ONNX"): {prefix}_CACHE_DIR (default ~/.cache/ritual; a leading "~" is replaced with
+  /// $HOME), {prefix}_MODEL_MIRROR, HF_ENDPOINT and HF_TOKEN.
+  static ModelCacheOptions from_environment(std::string_view prefix);
 };
 
 /// The model cache. Reading methods are thread-safe. Concurrent fetches of one repo are safe too,
@@ -103,8 +111,10 @@ class ModelCache {
   inferd::Awaitable<void> fetch(RepoId repo);
 
   /// Like fetch(), but from `source`: a URL or directory that contains ritual_manifest.json
-  /// and the files side by side. Does nothing when the repo is already cached.
-  inferd::Awaitable<void> fetch_from(RepoId repo, std::string source);
+  /// and the files side by side. Does nothing when the repo is already cached. A non-empty
+  /// `bearer_token` is sent as "Authorization: Bearer ..." to the origin of `source` only.
+  inferd::Awaitable<void> fetch_from(RepoId repo, std::string source,
+                                     std::string bearer_token = {});
 
   /// Finds a cached model and checks the sha256 of each of its files. Blocks for the time it
   /// takes to read the files, so large models are best opened off the I/O threads. Throws
