@@ -2,7 +2,8 @@
 # Builds inferd's container images offline, FROM scratch: no base image, no registry.
 #
 # Usage: scripts/build-images.sh [--build-dir DIR] [--tag TAG] [IMAGE...]
-#   IMAGE: hello, echo (the services; the default is both) or test-httpd (the busybox image the
+#   IMAGE: hello, echo (the services; the default is both), onnx, torch (the inference
+#   services, with the iris test model in /models) or test-httpd (the busybox image the
 #   container manager's Podman tests use).
 #   --build-dir: the CMake build directory holding bin/<service>-service; by default the most
 #   recently built build/*/bin/<service>-service.
@@ -21,7 +22,7 @@ while (($#)); do
   case "$1" in
     --build-dir) build_dir=$2; shift 2 ;;
     --tag) tag=$2; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) images+=("$1"); shift ;;
   esac
 done
@@ -75,6 +76,13 @@ build_service() {
   cp -L "$binary" "$stage/rootfs/usr/local/bin/$service-service"
   strip --strip-unneeded "$stage/rootfs/usr/local/bin/$service-service" 2>/dev/null || true
 
+  # The inference services look up model ids under /models (their Containerfiles set the cache
+  # directory), where the committed iris model is available as "iris.onnx" or "iris.pt".
+  case "$service" in
+    onnx) mkdir -p "$stage/rootfs/models"; cp "$root/services/models/iris.onnx" "$stage/rootfs/models/" ;;
+    torch) mkdir -p "$stage/rootfs/models"; cp "$root/services/models/iris.pt" "$stage/rootfs/models/" ;;
+  esac
+
   # ldd prints "libx.so => /path (addr)" for libraries and "/lib64/ld-linux… (addr)" for the
   # loader; a static binary prints "not a dynamic executable" and needs nothing more.
   local libraries
@@ -117,9 +125,9 @@ report_size() {
 status=0
 for image in "${images[@]}"; do
   case "$image" in
-    hello|echo) build_service "$image" || status=1 ;;
+    hello|echo|onnx|torch) build_service "$image" || status=1 ;;
     test-httpd) build_test_httpd || status=1 ;;
-    *) echo "build-images.sh: unknown image $image (expected hello, echo or test-httpd)" >&2; status=1 ;;
+    *) echo "build-images.sh: unknown image $image (expected hello, echo, onnx, torch or test-httpd)" >&2; status=1 ;;
   esac
 done
 exit $status

@@ -11,6 +11,7 @@ debian_packages=(
   libsqlite3-dev sqlite3 libgtest-dev libgmock-dev libbenchmark-dev
   libssl-dev libsecp256k1-dev libcrypto++-dev libhiredis-dev redis-server
   podman runc busybox-static wrk hyperfine curl ca-certificates
+  libopencv-dnn-dev libtorch-dev
 )
 # Node.js may already come from another source that bundles npm; Debian's npm conflicts with it.
 if ! command -v npm >/dev/null 2>&1; then
