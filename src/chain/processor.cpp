@@ -165,7 +165,14 @@ ChainProcessor::ChainProcessor(asio::any_io_executor executor, const infra::Node
       tracked_gauge_(metrics.gauge("inferd_chain_subscriptions_tracked",
                                    "Subscriptions the node serves (status active).")),
       gas_used_(metrics.counter("inferd_chain_gas_used_total",
-                                "Gas used by the node's delivery transactions.")) {
+                                "Gas used by the node's delivery transactions.")),
+      balance_gauge_(metrics.gauge("inferd_chain_node_balance_eth",
+                                   "Balance of the node's sending account, in ether.")),
+      due_to_broadcast_(metrics.histogram(
+          "inferd_chain_due_to_broadcast_seconds",
+          "From the node seeing the block that makes an interval due to its delivery "
+          "transaction being accepted by the RPC node.",
+          {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60})) {
   registry_ = Address::from_hex(config.chain.registry_address.value_or("")).value();
   const auto& payment = config.chain.wallet ? config.chain.wallet->payment_address : std::nullopt;
   if (payment && !payment->empty())
@@ -322,6 +329,14 @@ Awaitable<void> ChainProcessor::loop() {
           const auto timestamp =
               static_cast<std::uint32_t>(parse_u64(block.at("timestamp"), "block timestamp"));
           co_await sync_to(target, timestamp);
+          if (target >= next_balance_block_) {
+            json params = json::array({tx_.address().to_checksum_hex(), "latest"});
+            auto balance = co_await rpc_.call("eth_getBalance", std::move(params));
+            auto wei = U256::from_hex(balance.get<std::string>());
+            if (wei)
+              balance_gauge_.set(std::stod(wei.value().to_dec()) / 1e18);
+            next_balance_block_ = target + 10;
+          }
         }
         co_await run_due(head_time_);
       }
@@ -340,6 +355,7 @@ Awaitable<void> ChainProcessor::loop() {
 }
 
 Awaitable<void> ChainProcessor::sync_to(std::uint64_t block, std::uint32_t timestamp) {
+  const auto seen = std::chrono::steady_clock::now();
   if (synced_once_ && block > last_block_)
     co_await apply_events(last_block_ + 1, block);
   const std::string tag = quantity(block);
@@ -351,6 +367,7 @@ Awaitable<void> ChainProcessor::sync_to(std::uint64_t block, std::uint32_t times
   last_sub_id_ = std::max(last_sub_id_, newest);
   head_block_ = block;
   head_time_ = timestamp;
+  head_seen_ = seen;
   synced_once_ = true;
   head_block_gauge_.set(static_cast<double>(block));
   co_await persist_checkpoint();
@@ -530,9 +547,15 @@ Awaitable<void> ChainProcessor::admit(Tracked& tracked) {
                    "payment");
   }
 
-  json params = json::array({sub.owner.to_checksum_hex(), "latest"});
-  auto code = co_await rpc_.call("eth_getCode", std::move(params));
-  if (!code.is_string() || code.get<std::string>().size() <= 2) {
+  auto cached = owner_has_code_.find(sub.owner);
+  if (cached == owner_has_code_.end()) {
+    json params = json::array({sub.owner.to_checksum_hex(), "latest"});
+    auto code = co_await rpc_.call("eth_getCode", std::move(params));
+    // Code, once deployed, stays (a self-destructed owner only makes deliveries revert).
+    const bool has_code = code.is_string() && code.get<std::string>().size() > 2;
+    cached = owner_has_code_.emplace(sub.owner, has_code).first;
+  }
+  if (!cached->second) {
     co_return skip("owner has no code: " + sub.owner.to_checksum_hex() +
                        " is not a contract, so it cannot receive a delivery",
                    "owner");
@@ -678,7 +701,7 @@ Awaitable<void> ChainProcessor::run_due(std::uint32_t now) {
       }
     }
     in_flight_.insert({tracked.key, c.interval});
-    asio::co_spawn(strand_, deliver(tracked.key, c.interval), asio::detached);
+    asio::co_spawn(strand_, deliver(tracked.key, c.interval, head_seen_), asio::detached);
   }
   for (auto& [key, tracked] : changed)
     co_await persist(*tracked);
@@ -800,7 +823,8 @@ void ChainProcessor::finish_attempt(Tracked& tracked, std::uint32_t interval,
   schedule(tracked);
 }
 
-Awaitable<void> ChainProcessor::deliver(std::string key, std::uint32_t interval) {
+Awaitable<void> ChainProcessor::deliver(std::string key, std::uint32_t interval,
+                                        std::chrono::steady_clock::time_point seen) {
   Tracked* tracked = find(key);
   if (tracked == nullptr)
     co_return;
@@ -822,6 +846,7 @@ Awaitable<void> ChainProcessor::deliver(std::string key, std::uint32_t interval)
   std::string outcome = "failed";
   std::string reason;
   bool failure = true;
+  bool transient = false;
   try {
     std::optional<TxReceipt> receipt = co_await tx_.resume(purpose);
     if (!receipt) {
@@ -873,6 +898,10 @@ Awaitable<void> ChainProcessor::deliver(std::string key, std::uint32_t interval)
       TxRequest request;
       request.to = addresses_.coordinator;
       request.purpose = purpose;
+      request.on_broadcast = [this, seen] {
+        due_to_broadcast_.observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - seen).count());
+      };
       if (tracked->delegated) {
         request.data = infernet::encode_deliver_compute_delegatee(
             tracked->nonce, tracked->expiry, tracked->sub, tracked->signature, interval,
@@ -897,7 +926,11 @@ Awaitable<void> ChainProcessor::deliver(std::string key, std::uint32_t interval)
       outcome = "reverted";
       reason = "transaction " + d.tx_hash + " reverted on-chain";
     }
+  } catch (const RpcError& error) {
+    transient = true;
+    reason = error.what();
   } catch (const TxError& error) {
+    transient = error.kind() == TxErrorKind::kRpc || error.kind() == TxErrorKind::kNotMined;
     if (error.kind() == TxErrorKind::kSimulationReverted && error.revert) {
       auto named = infernet::classify_revert(*error.revert);
       if (named && infernet::is_benign_race(*named)) {
@@ -920,6 +953,20 @@ Awaitable<void> ChainProcessor::deliver(std::string key, std::uint32_t interval)
     co_return;
   if (failure && reason.empty())
     reason = "delivery failed";
+  if (transient && tracked->status == "active") {
+    // An RPC outage is not the subscription's fault: the attempt keeps its number (and its
+    // journal purpose) and is tried again once the chain answers.
+    in_flight_.erase({key, interval});
+    auto& d = tracked->deliveries[interval];
+    d.attempts -= 1;
+    d.outcome = "retrying";
+    d.reason = reason;
+    due_.emplace(static_cast<std::uint64_t>(head_time_) + 2, key);
+    log_->warn("delivery interrupted by an RPC failure; will retry key={} interval={} error=\"{}\"",
+               key, interval, reason);
+    co_await persist(*tracked);
+    co_return;
+  }
   finish_attempt(*tracked, interval, outcome, reason, failure);
   co_await persist(*tracked);
 }

@@ -93,7 +93,8 @@ class ChainProcessor {
   Awaitable<void> admit(Tracked& tracked);
   void schedule(Tracked& tracked);
   Awaitable<void> run_due(std::uint32_t timestamp);
-  Awaitable<void> deliver(std::string key, std::uint32_t interval);
+  Awaitable<void> deliver(std::string key, std::uint32_t interval,
+                          std::chrono::steady_clock::time_point seen);
   Awaitable<std::optional<std::string>> check_payment(const Tracked& tracked);
   Awaitable<void> ensure_proof_allowance(const Tracked& tracked);
   void finish_attempt(Tracked& tracked, std::uint32_t interval, const std::string& outcome,
@@ -127,6 +128,9 @@ class ChainProcessor {
   std::uint32_t last_sub_id_ = 0;
   std::uint64_t head_block_ = 0;
   std::uint32_t head_time_ = 0;
+  std::chrono::steady_clock::time_point head_seen_;  ///< when the head block was first read
+  std::uint64_t next_balance_block_ = 0;
+  std::map<core::Address, bool> owner_has_code_;
   bool synced_once_ = false;
 
   std::map<std::string, std::unique_ptr<Tracked>> tracked_;
@@ -143,6 +147,8 @@ class ChainProcessor {
   infra::metrics::Gauge& head_block_gauge_;
   infra::metrics::Gauge& tracked_gauge_;
   infra::metrics::Counter& gas_used_;
+  infra::metrics::Gauge& balance_gauge_;
+  infra::metrics::Histogram& due_to_broadcast_;
 };
 
 }  // namespace inferd::chain

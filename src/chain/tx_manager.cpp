@@ -270,6 +270,15 @@ Awaitable<std::optional<TxReceipt>> TxManager::resume(std::string purpose) {
   auto existing = co_await options_.journal->find(std::move(purpose));
   if (!existing)
     co_return std::nullopt;
+  if (existing->status == JournalEntry::Status::kPending) {
+    // It may never have reached the node (a failed broadcast, a crash before it): send it
+    // again. The node ignores a transaction it already has, and a mined nonce rejects it.
+    try {
+      json params = json::array({core::to_hex(existing->raw)});
+      co_await rpc_.call("eth_sendRawTransaction", std::move(params));
+    } catch (const RpcError&) {
+    }
+  }
   co_return co_await watch(std::move(*existing));
 }
 
@@ -309,6 +318,8 @@ Awaitable<TxReceipt> TxManager::send(TxRequest request) {
   bool nonce_too_low = false;
   try {
     co_await broadcast(signed_tx, purpose);
+    if (request.on_broadcast)
+      request.on_broadcast();
   } catch (const RpcError& error) {
     if (error.kind() != RpcErrorKind::kRpcError || !mentions(error.what(), "nonce too low")) {
       throw;
@@ -327,6 +338,8 @@ Awaitable<TxReceipt> TxManager::send(TxRequest request) {
     signed_tx = sign(request, nonce, gas_limit, fees);
     co_await journal(purpose, nonce, signed_tx, fees, JournalEntry::Status::kPending);
     co_await broadcast(signed_tx, purpose);
+    if (request.on_broadcast)
+      request.on_broadcast();
   }
 
   // Wait for a receipt of any broadcast version; replace the transaction when it is stuck.

@@ -50,6 +50,8 @@ struct TxRequest {
   core::Bytes data;
   core::U256 value;
   std::string purpose;  ///< for messages, e.g. "deliverCompute sub=5 interval=2"
+  /// Called once the RPC node accepted the first broadcast (e.g. to measure latency).
+  std::function<void()> on_broadcast;
 };
 
 /// A mined transaction.
