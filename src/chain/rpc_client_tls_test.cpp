@@ -122,7 +122,7 @@ TestPki make_pki(const std::string& subject_alt_name) {
   return TestPki{to_pem(ca.get()), to_pem(server.get()), to_pem(server_key.get())};
 }
 
-// A JSON-RPC server on 127.0.0.1 over TLS that answers every request with result "0x7a69".
+// A JSON-RPC server on 127.0.0.1 over TLS that replies to every request with result "0x7a69".
 // Counts completed TLS handshakes, so a test can tell a rejected certificate from a dead server.
 class TlsRpcServer {
  public:

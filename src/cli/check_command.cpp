@@ -122,13 +122,17 @@ std::vector<CheckResult> check_managed_container(const infra::ContainerConfig& c
   std::vector<CheckResult> results;
 
   if (docker != nullptr) {
-    const auto image = run_to_end(io, docker->inspect_image(container.image));
-    if (image) {
-      results.push_back(ok(name + " image", "image " + container.image + " is present"));
-    } else {
-      results.push_back(warning(
-          name + " image",
-          "image " + container.image + " is not present locally; the node pulls it at start-up"));
+    try {
+      const auto image = run_to_end(io, docker->inspect_image(container.image));
+      if (image) {
+        results.push_back(ok(name + " image", "image " + container.image + " is present"));
+      } else {
+        results.push_back(warning(name + " image", "image " + container.image +
+                                                       " is not present locally; the node "
+                                                       "pulls it at start-up"));
+      }
+    } catch (const containers::DockerError& failure) {
+      results.push_back(error(name + " image", failure.what()));
     }
   }
 
@@ -141,7 +145,13 @@ std::vector<CheckResult> check_managed_container(const infra::ContainerConfig& c
   // The node reuses (or recreates) a container of its own name, so a port held by a running
   // container of that name is expected.
   if (docker != nullptr) {
-    const auto existing = run_to_end(io, docker->inspect_container(container.id));
+    std::optional<nlohmann::json> existing;
+    try {
+      existing = run_to_end(io, docker->inspect_container(container.id));
+    } catch (const containers::DockerError& failure) {
+      results.push_back(error(name + " port", failure.what()));
+      return results;
+    }
     if (existing && existing->value("/State/Running"_json_pointer, false)) {
       results.push_back(ok(name + " port", "port " + port + " is held by the running container " +
                                                container.id +

@@ -227,7 +227,7 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
       boost::system::error_code ec;
       tls_context.load_verify_file(options.ca_file, ec);
       if (ec) {
-        throw std::invalid_argument("cannot load the CA file \"" + options.ca_file + "\": " +
+        throw std::invalid_argument("loading the CA file \"" + options.ca_file + "\" failed: " +
                                     ec.message() + "; give a readable PEM file of CA certificates");
       }
     }
