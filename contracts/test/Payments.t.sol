@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause-Clear
 pragma solidity ^0.8.4;
 
+import {LibRLP} from "solady/utils/LibRLP.sol";
 import {Fixture} from "./lib/Fixture.sol";
 import {Coordinator} from "../src/Coordinator.sol";
 import {Wallet} from "../src/payments/Wallet.sol";
@@ -271,6 +272,41 @@ contract PaymentsTest is Fixture {
         assertEq(wallet.allowance(BOB, address(0)), 1 ether);
     }
 
+    // ---- storage packing keeps every value exact ----------------------------------------------
+
+    function testPaymentAboveUint96IsStoredAndPaidExactly() public {
+        uint256 amount = uint256(type(uint96).max) + 3;
+        Wallet consumerWallet = _fundedWallet(USER, address(0), amount, address(subscriptionConsumer));
+        Wallet nodeWallet = Wallet(payable(walletFactory.createWallet(ALICE)));
+        uint32 id = _subscribePaid(1, 0, address(0), amount, address(consumerWallet), address(0));
+        assertEq(_subscriptionAt(id).paymentAmount, amount);
+        _deliverPaid(ALICE, id, 1, address(nodeWallet));
+        uint256 protocolCut = amount * (2 * uint256(FEE_BP)) / 10_000;
+        assertEq(address(nodeWallet).balance, amount - protocolCut);
+        assertEq(PROTOCOL.balance, protocolCut);
+    }
+
+    function testConsumerWalletCreatedAfterTheSubscriptionIsAccepted() public {
+        address predicted = LibRLP.computeAddress(address(walletFactory), vm.getNonce(address(walletFactory)));
+        uint32 id = _subscribePaid(1, 0, address(0), 1 ether, predicted, address(0));
+        Wallet consumerWallet = _fundedWallet(USER, address(0), 1 ether, address(subscriptionConsumer));
+        assertEq(address(consumerWallet), predicted);
+        Wallet nodeWallet = Wallet(payable(walletFactory.createWallet(ALICE)));
+        _deliverPaid(ALICE, id, 1, address(nodeWallet));
+        assertEq(address(nodeWallet).balance, 0.8978 ether);
+    }
+
+    function testSettlementKeepsNodeRespondedAndClearsRequest() public {
+        (uint32 id,,) = _optimisticEth();
+        bytes32 key = keccak256(abi.encode(id, uint32(1), BOB));
+        optimisticVerifier.finalize(id, 1, BOB, true);
+        assertTrue(coordinator.nodeResponded(key), "responded");
+        (uint32 expiry, Wallet escrowWallet, uint256 escrowed) = coordinator.proofRequests(key);
+        assertEq(expiry, 0);
+        assertEq(address(escrowWallet), address(0));
+        assertEq(escrowed, 0);
+    }
+
     // ---- the fee is bounded, and changes are logged ------------------------------------------------
 
     function testFeeUpdateEmitsAndIsBounded() public {
@@ -302,6 +338,18 @@ contract PaymentsTest is Fixture {
         vm.prank(PROTOCOL);
         fee.transferOwnership(USER);
         assertEq(fee.FEE_RECIPIENT(), USER);
+
+        // The two-step handover and renouncing go through the same owner update.
+        vm.prank(CHARLIE);
+        fee.requestOwnershipHandover();
+        vm.prank(USER);
+        fee.completeOwnershipHandover(CHARLIE);
+        assertEq(fee.FEE_RECIPIENT(), CHARLIE);
+        assertEq(fee.FEE(), FEE_BP);
+        vm.prank(CHARLIE);
+        fee.renounceOwnership();
+        assertEq(fee.FEE_RECIPIENT(), address(0));
+        assertEq(fee.FEE(), FEE_BP);
     }
 
     // ---- fee maths ----------------------------------------------------------------------------

@@ -139,4 +139,82 @@ contract WalletTest is Fixture {
         vm.expectRevert(Wallet.InsufficientFunds.selector);
         wallet.withdraw(address(token), 1);
     }
+
+    // ---- allowance and escrow share a slot while they fit, and stay exact when they do not ----
+
+    function testAllowanceRoundTripsAtEveryWidth() public {
+        Wallet wallet = _fundedWallet(USER, address(token), 0, address(0));
+        uint256[5] memory amounts =
+            [uint256(0), (1 << 128) - 1, 1 << 128, type(uint256).max - 1, type(uint256).max];
+        for (uint256 i = 0; i < amounts.length; ++i) {
+            vm.prank(USER);
+            wallet.approve(ALICE, address(token), amounts[i]);
+            assertEq(wallet.allowance(ALICE, address(token)), amounts[i]);
+        }
+    }
+
+    function testEscrowSurvivesAllowanceWidthChanges() public {
+        Wallet wallet = _fundedWallet(USER, address(0), 10 ether, address(0));
+        vm.prank(USER);
+        wallet.approve(ALICE, address(0), 3 ether);
+        vm.prank(address(coordinator));
+        wallet.cLock(ALICE, address(0), 2 ether);
+
+        // A wide allowance moves both values out of the packed slot; the escrow must follow.
+        vm.prank(USER);
+        wallet.approve(ALICE, address(0), 1 << 200);
+        vm.startPrank(address(coordinator));
+        wallet.cLock(ALICE, address(0), 1 ether);
+        assertEq(wallet.allowance(ALICE, address(0)), (1 << 200) - 1 ether);
+        wallet.cUnlock(ALICE, address(0), 3 ether);
+        assertEq(wallet.allowance(ALICE, address(0)), (1 << 200) + 2 ether);
+        vm.expectRevert(Wallet.InsufficientFunds.selector);
+        wallet.cUnlock(ALICE, address(0), 1);
+        vm.stopPrank();
+
+        // Back to a narrow allowance while escrow is held.
+        vm.prank(address(coordinator));
+        wallet.cLock(ALICE, address(0), 4 ether);
+        vm.prank(USER);
+        wallet.approve(ALICE, address(0), 5);
+        assertEq(wallet.allowance(ALICE, address(0)), 5);
+        vm.startPrank(address(coordinator));
+        wallet.cUnlock(ALICE, address(0), 4 ether);
+        assertEq(wallet.allowance(ALICE, address(0)), 4 ether + 5);
+        vm.expectRevert(Wallet.InsufficientFunds.selector);
+        wallet.cUnlock(ALICE, address(0), 1);
+        vm.stopPrank();
+    }
+
+    function testEscrowAbove127BitsIsExact() public {
+        Wallet wallet = _fundedWallet(USER, address(0), 0, address(0));
+        vm.deal(address(wallet), 1 << 130);
+        vm.prank(USER);
+        wallet.approve(ALICE, address(0), 1 << 129);
+        vm.startPrank(address(coordinator));
+        wallet.cLock(ALICE, address(0), 1 << 128);
+        assertEq(wallet.allowance(ALICE, address(0)), 1 << 128);
+        // The escrow is wider than the packed field, so it lives in the wide fields.
+        wallet.cTransfer(ALICE, address(0), CHARLIE, 1 << 128);
+        vm.stopPrank();
+        vm.prank(USER);
+        vm.expectRevert(Wallet.InsufficientFunds.selector);
+        wallet.withdraw(address(0), (1 << 129) + 1);
+        vm.prank(address(coordinator));
+        wallet.cUnlock(ALICE, address(0), 1 << 128);
+        assertEq(wallet.allowance(ALICE, address(0)), 1 << 128);
+    }
+
+    function testUnlockSaturatesAllowanceInsteadOfReverting() public {
+        Wallet wallet = _fundedWallet(USER, address(0), 1 ether, address(0));
+        vm.prank(USER);
+        wallet.approve(ALICE, address(0), 1 ether);
+        vm.prank(address(coordinator));
+        wallet.cLock(ALICE, address(0), 1 ether);
+        vm.prank(USER);
+        wallet.approve(ALICE, address(0), type(uint256).max - 1);
+        vm.prank(address(coordinator));
+        wallet.cUnlock(ALICE, address(0), 1 ether);
+        assertEq(wallet.allowance(ALICE, address(0)), type(uint256).max);
+    }
 }

@@ -128,7 +128,7 @@ contract Wallet is Ownable, Coordinated {
 
     function _read(Account storage account) private view returns (uint256 allowed, uint256 escrowed) {
         uint256 packed = account.packed;
-        if (packed & WIDE == 0) return (packed & MAX_PACKED_ALLOWANCE, packed >> 128);
+        if (packed >> 255 == 0) return (uint128(packed), packed >> 128);
         return (account.wideAllowance, account.wideEscrowed);
     }
 
