@@ -3,8 +3,8 @@
 #
 # Usage: scripts/build-images.sh [--build-dir DIR] [--tag TAG] [IMAGE...]
 #   IMAGE: hello, echo (the services; the default is both), onnx, torch (the inference
-#   services, with the iris test model in /models) or test-httpd (the busybox image the
-#   container manager's Podman tests use).
+#   services, with the iris test model in /models), llm, tgi, hf (clients of remote inference
+#   servers) or test-httpd (the busybox image the container manager's Podman tests use).
 #   --build-dir: the CMake build directory holding bin/<service>-service; by default the most
 #   recently built build/*/bin/<service>-service.
 #   --tag: the image tag (default: latest).
@@ -83,6 +83,12 @@ build_service() {
     torch) mkdir -p "$stage/rootfs/models"; cp "$root/services/models/iris.pt" "$stage/rootfs/models/" ;;
   esac
 
+  # The clients of remote servers verify HTTPS peers, and a scratch image has no CA bundle:
+  # copy the host's (Debian's ca-certificates), which their Containerfiles name in SSL_CERT_FILE.
+  case "$service" in
+    llm|tgi|hf) copy_at_host_path /etc/ssl/certs/ca-certificates.crt "$stage/rootfs" ;;
+  esac
+
   # ldd prints "libx.so => /path (addr)" for libraries and "/lib64/ld-linux… (addr)" for the
   # loader; a static binary prints "not a dynamic executable" and needs nothing more.
   local libraries
@@ -125,9 +131,9 @@ report_size() {
 status=0
 for image in "${images[@]}"; do
   case "$image" in
-    hello|echo|onnx|torch) build_service "$image" || status=1 ;;
+    hello|echo|onnx|torch|llm|tgi|hf) build_service "$image" || status=1 ;;
     test-httpd) build_test_httpd || status=1 ;;
-    *) echo "build-images.sh: unknown image $image (expected hello, echo, onnx, torch or test-httpd)" >&2; status=1 ;;
+    *) echo "build-images.sh: unknown image $image (expected hello, echo, onnx, torch, llm, tgi, hf or test-httpd)" >&2; status=1 ;;
   esac
 done
 exit $status
