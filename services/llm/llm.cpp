@@ -334,6 +334,20 @@ std::string extract_delta(Provider provider, const json& event) {
   return {};
 }
 
+bool provider_serves_model(const LlmConfig& config, const std::string& model_id) {
+  const auto slash = model_id.find('/');
+  if (slash == std::string::npos || slash + 1 == model_id.size())
+    return false;
+  const std::string name = model_id.substr(0, slash);
+  for (const auto& entry : kProviders) {
+    if (name != entry.name)
+      continue;
+    const ProviderSettings& settings = config.settings(entry.provider);
+    return !settings.base_url.empty() && (!settings.key_required || !settings.api_key.empty());
+  }
+  return false;
+}
+
 LlmService::LlmService(LlmConfig config) : config_(std::move(config)) {}
 
 void LlmService::start(sdk::asio::io_context& io) {

@@ -105,6 +105,10 @@ nlohmann::json extract_output(const LlmRequest& request, const nlohmann::json& r
 /// role-only first event). Throws ServiceError (502) for an error event or an unexpected shape.
 std::string extract_delta(Provider provider, const nlohmann::json& event);
 
+/// Whether `model_id` has the form "PROVIDER/model" (e.g. "OPENAI/gpt-4o") with a provider
+/// this service can call: its base URL is set and so is its key where one is required.
+bool provider_serves_model(const LlmConfig& config, const std::string& model_id);
+
 /// The service: handles jobs and streaming jobs. Thread-safe once started.
 class LlmService {
  public:

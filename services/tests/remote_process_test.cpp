@@ -470,6 +470,45 @@ TEST(HfService, ServerErrorAndUnknownTask) {
             "Proofs are not supported for HF Client Inference Service");
 }
 
+json resources(Client& client, unsigned short port, const std::string& model_id = "") {
+  const std::string query = model_id.empty() ? "" : "?model_id=" + model_id;
+  auto response = client.send(port, http::verb::get, "/service-resources" + query);
+  EXPECT_EQ(response.status_code, 200u) << response.body;
+  return json::parse(response.body);
+}
+
+TEST(LlmService, ResourcesListConfiguredProviders) {
+  LlmFixture fixture;
+  auto described = resources(fixture.client, fixture.llm.port());
+  EXPECT_EQ(described["service_id"], "css-inference-service");
+  EXPECT_EQ(described["compute_capability"][0]["type"], "css");
+  EXPECT_EQ(resources(fixture.client, fixture.llm.port(), "OPENAI/gpt-4o"),
+            json({{"supported", true}}));
+  EXPECT_EQ(resources(fixture.client, fixture.llm.port(), "OPENAI_COMPATIBLE/llama"),
+            json({{"supported", false}}));
+  EXPECT_EQ(resources(fixture.client, fixture.llm.port(), "gpt-4o"), json({{"supported", false}}));
+}
+
+TEST(TgiService, ResourcesSupportNoModel) {
+  TgiFixture fixture;
+  auto described = resources(fixture.client, fixture.tgi.port());
+  EXPECT_EQ(described["service_id"], "tgi-client-inference-service");
+  EXPECT_EQ(described["compute_capability"][0]["type"], "tgi_client");
+  EXPECT_EQ(resources(fixture.client, fixture.tgi.port(), "any/model"),
+            json({{"supported", false}}));
+}
+
+TEST(HfService, ResourcesSupportDefaultModels) {
+  HfFixture fixture;
+  auto described = resources(fixture.client, fixture.hf.port());
+  EXPECT_EQ(described["service_id"], "hf-inference-client-service");
+  EXPECT_EQ(described["compute_capability"][0]["type"], "hf_client");
+  EXPECT_EQ(resources(fixture.client, fixture.hf.port(), "double/summarization"),
+            json({{"supported", true}}));
+  EXPECT_EQ(resources(fixture.client, fixture.hf.port(), "impira/layoutlm-document-qa"),
+            json({{"supported", false}}));
+}
+
 TEST(RemoteServices, SigtermStopsCleanly) {
   for (const char* name : {"llm-service", "hf-service"}) {
     ServiceProcess service(binary_path(name), kLoopback);

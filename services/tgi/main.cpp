@@ -3,6 +3,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "infernet/sdk/resources.hpp"
 #include "infernet/sdk/service.hpp"
 #include "tgi/tgi.hpp"
 
@@ -23,6 +24,14 @@ int main(int argc, char** argv) {
   auto& client = *tgi;
   service.on_start([&client](infernet::sdk::asio::io_context& io) { client.start(io); },
                    [&client] { client.stop(); });
+  // GET /service-resources: like Ritual's service, it supports no model id.
+  infernet::sdk::ResourcesOptions resources;
+  resources.service_id = "tgi-client-inference-service";
+  resources.compute_capability = [] {
+    return nlohmann::json::array({infernet::sdk::ml_compute_capability(
+        "tgi_client", {"text_generation"}, nlohmann::json::array(), {})});
+  };
+  service.on_resources(infernet::sdk::make_resources_handler(std::move(resources)));
   service.on_readiness([&client] { return client.readiness(); });
   service.on_job([&client](const Envelope& envelope) { return client.run(envelope); });
   service.on_stream([&client](const Envelope& envelope, StreamWriter& writer) {
