@@ -161,4 +161,18 @@ void write_keystore_file(const core::Secp256k1Context& context, const core::Priv
   }
 }
 
+core::PrivateKey private_key_from_wallet_config(const core::Secp256k1Context& context,
+                                                const infra::WalletConfig& wallet) {
+  if (wallet.private_key)
+    return private_key_from_config(context, *wallet.private_key);
+  if (wallet.private_key_env && !wallet.private_key_env->empty())
+    return private_key_from_env(context, *wallet.private_key_env);
+  if (wallet.keystore && !wallet.keystore->empty()) {
+    return private_key_from_keystore(context, *wallet.keystore, wallet.password_file.value_or(""));
+  }
+  throw KeyError(
+      "chain.wallet names no key: set private_key, private_key_env, or keystore with "
+      "password_file");
+}
+
 }  // namespace inferd::chain

@@ -10,6 +10,7 @@
 
 #include "core/keystore.hpp"
 #include "core/secp256k1.hpp"
+#include "infra/config.hpp"
 
 namespace inferd::chain {
 
@@ -43,6 +44,11 @@ std::string read_password_file(const std::filesystem::path& path);
 core::PrivateKey private_key_from_keystore(const core::Secp256k1Context& context,
                                            const std::filesystem::path& keystore,
                                            const std::filesystem::path& password_file);
+
+/// Loads the node's key from whichever source `wallet` configures: private_key,
+/// private_key_env, or keystore with password_file. Throws KeyError naming the source.
+core::PrivateKey private_key_from_wallet_config(const core::Secp256k1Context& context,
+                                                const infra::WalletConfig& wallet);
 
 /// 32 bytes from OpenSSL's CSPRNG (RAND_bytes); throws KeyError if it fails.
 core::Bytes32 random_bytes32();

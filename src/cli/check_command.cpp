@@ -70,16 +70,15 @@ bool port_is_free(const std::string& host, std::uint16_t port) {
   return !ec;
 }
 
-// Loads the node's key from chain.wallet.private_key; sets `node_address` when it is valid.
+// Loads the node's key from the source chain.wallet names; sets `node_address` when it is valid.
 CheckResult check_wallet_key(const infra::ChainConfig& chain,
                              std::optional<core::Address>& node_address) {
-  if (!chain.wallet || !chain.wallet->private_key) {
-    return error("wallet key", "chain.wallet.private_key is not set");
+  if (!chain.wallet) {
+    return error("wallet key", "chain.wallet is not set");
   }
   try {
     const core::Secp256k1Context context(chain::random_bytes32());
-    const core::PrivateKey key =
-        chain::private_key_from_config(context, *chain.wallet->private_key);
+    const core::PrivateKey key = chain::private_key_from_wallet_config(context, *chain.wallet);
     node_address = core::derive_public_key(context, key).address();
   } catch (const chain::KeyError& failure) {
     return error("wallet key", failure.what());

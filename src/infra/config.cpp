@@ -578,6 +578,12 @@ void read_wallet(ObjectReader& chain_reader, std::optional<WalletConfig>& wallet
                        "set it to the address of the node's payment wallet contract");
   read_string_list(reader, "allowed_sim_errors", wallet->allowed_sim_errors,
                    "list substrings of simulation errors to ignore");
+  read_optional_string(reader, "private_key_env", wallet->private_key_env,
+                       "set it to the name of the environment variable holding the key");
+  read_optional_string(reader, "keystore", wallet->keystore,
+                       "set it to the path of an Ethereum V3 keystore file");
+  read_optional_string(reader, "password_file", wallet->password_file,
+                       "set it to the file holding the keystore's password");
   reader.warn_unknown_keys();
 }
 
@@ -619,6 +625,8 @@ void read_chain(ObjectReader& root, ChainConfig& chain) {
                  "set it to the chain id eth_chainId returns, e.g. 31337 for anvil, or remove it");
     chain.chain_id = chain_id;
   }
+  read_optional_string(reader, "rpc_ca_file", chain.rpc_ca_file,
+                       "set it to a PEM file of CA certificates for an https rpc_url");
   read_integer(reader, "min_balance_deliveries", chain.min_balance_deliveries, 0, 1000000,
                "set it to the number of deliveries the node balance should cover, or 0");
   read_integer(reader, "max_delivery_attempts", chain.max_delivery_attempts, 1, 100,
@@ -829,9 +837,25 @@ void check_chain(Context& context, const ChainConfig& chain) {
                     "add a wallet object with the node's private_key");
   }
 
-  if (!chain.wallet->private_key) {
+  const auto& wallet = *chain.wallet;
+  const bool from_env = wallet.private_key_env && !wallet.private_key_env->empty();
+  const bool from_keystore = wallet.keystore && !wallet.keystore->empty();
+  const int sources = (wallet.private_key ? 1 : 0) + (from_env ? 1 : 0) + (from_keystore ? 1 : 0);
+  if (sources == 0) {
     context.missing("chain.wallet.private_key", "private_key must be defined when chain is enabled",
-                    "set it to the node's 32-byte private key in hex");
+                    "set it to the node's 32-byte private key in hex, or name the key's "
+                    "environment variable in private_key_env, or set keystore and password_file");
+  }
+  if (sources > 1) {
+    // Named at the second source; its value is a variable name or a path, not a secret.
+    const bool env_second = from_env && wallet.private_key;
+    context.invalid(env_second ? "chain.wallet.private_key_env" : "chain.wallet.keystore",
+                    json(env_second ? *wallet.private_key_env : *wallet.keystore),
+                    "one key source only", "keep one of private_key, private_key_env and keystore");
+  }
+  if (from_keystore && (!wallet.password_file || wallet.password_file->empty())) {
+    context.missing("chain.wallet.password_file", "password_file must be set with keystore",
+                    "set it to the file holding the keystore's password");
   }
 
   if (!is_http_url(*chain.rpc_url)) {
@@ -845,7 +869,7 @@ void check_chain(Context& context, const ChainConfig& chain) {
                     "set it to the address of the Infernet Registry contract");
   }
 
-  if (!is_private_key(*chain.wallet->private_key)) {
+  if (chain.wallet->private_key && !is_private_key(*chain.wallet->private_key)) {
     context.invalid("chain.wallet.private_key", json(*chain.wallet->private_key),
                     "64 hex digits, optionally prefixed with 0x",
                     "set it to the node's 32-byte private key in hex");

@@ -49,6 +49,10 @@ struct WalletConfig {
   std::optional<std::string> payment_address;  ///< the node's payment Wallet contract
   std::vector<std::string>
       allowed_sim_errors;  ///< case-insensitive substrings of simulation errors
+  // inferd extensions; exactly one of private_key, private_key_env and keystore is set:
+  std::optional<std::string> private_key_env;  ///< name of the variable holding the key
+  std::optional<std::string> keystore;         ///< Ethereum V3 keystore file
+  std::optional<std::string> password_file;    ///< the keystore's password
 };
 
 /// `chain.snapshot_sync`: how the initial subscription sync pages through the chain.
@@ -68,6 +72,8 @@ struct ChainConfig {
   std::optional<WalletConfig> wallet;
   SnapshotSyncConfig snapshot_sync;
   // inferd extensions:
+  /// PEM file of CA certificates trusted for an https rpc_url, besides the system's.
+  std::optional<std::string> rpc_ca_file;
   /// When set, start-up fails unless eth_chainId returns this id.
   std::optional<std::uint64_t> chain_id;
   /// Start-up warns when the node's balance pays for fewer deliveries than this (each priced at

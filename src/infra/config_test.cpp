@@ -194,6 +194,18 @@ TEST(Config, LaxCoercionOfScalars) {
   EXPECT_TRUE(config.containers.at(0).external);
 }
 
+TEST(Config, KeyFromEnvironmentVariableNeedsNoPrivateKey) {
+  NodeConfig config = parse_config(R"({"chain": {"enabled": true, "rpc_url": "https://h",
+    "registry_address": "0x663F3ad617193148711d28f5334eE4Ed07016602", "rpc_ca_file": "ca.pem",
+    "chain_id": 31337, "wallet": {"private_key_env": "NODE_KEY"}}})");
+  ASSERT_TRUE(config.chain.wallet.has_value());
+  EXPECT_FALSE(config.chain.wallet->private_key.has_value());
+  EXPECT_EQ(config.chain.wallet->private_key_env, "NODE_KEY");
+  EXPECT_EQ(config.chain.rpc_ca_file, "ca.pem");
+  EXPECT_EQ(config.chain.chain_id, 31337u);
+  EXPECT_EQ(config.chain.max_delivery_attempts, 3u);
+}
+
 TEST(Config, NullOptionalKeysCountAsAbsent) {
   NodeConfig config = parse_config(
       R"({"chain": {"rpc_url": null, "registry_address": null, "wallet": null}, "docker": null})");
@@ -394,7 +406,21 @@ INSTANTIATE_TEST_SUITE_P(
             R"({"chain": {"enabled": true, "rpc_url": "http://h", "registry_address": "0x663F3ad617193148711d28f5334eE4Ed07016602", "wallet": {}}})",
             "chain.wallet.private_key",
             "config.json: chain.wallet.private_key: missing (private_key must be defined "
-            "when chain is enabled); set it to the node's 32-byte private key in hex"},
+            "when chain is enabled); set it to the node's 32-byte private key in hex, or name "
+            "the key's environment variable in private_key_env, or set keystore and "
+            "password_file"},
+        ErrorCase{
+            "chain_two_key_sources",
+            R"({"chain": {"enabled": true, "rpc_url": "http://h", "registry_address": "0x663F3ad617193148711d28f5334eE4Ed07016602", "wallet": {"private_key_env": "K", "keystore": "k.json", "password_file": "p"}}})",
+            "chain.wallet.keystore",
+            "config.json: chain.wallet.keystore: invalid value \"k.json\" (expected one key "
+            "source only); keep one of private_key, private_key_env and keystore"},
+        ErrorCase{
+            "chain_keystore_without_password",
+            R"({"chain": {"enabled": true, "rpc_url": "http://h", "registry_address": "0x663F3ad617193148711d28f5334eE4Ed07016602", "wallet": {"keystore": "k.json"}}})",
+            "chain.wallet.password_file",
+            "config.json: chain.wallet.password_file: missing (password_file must be set with "
+            "keystore); set it to the file holding the keystore's password"},
         ErrorCase{
             "chain_rpc_format",
             R"({"chain": {"enabled": true, "rpc_url": "localhost:8545", "registry_address": "0x663F3ad617193148711d28f5334eE4Ed07016602", "wallet": {"private_key": "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"}}})",

@@ -39,17 +39,24 @@ constexpr double kMinimumStartupSeconds = 5.0;
 // the processor need the chain id, so start() creates them once the RPC node answered.
 struct ChainSide {
   ChainSide(const infra::NodeConfig& config, asio::any_io_executor executor,
-            infra::HttpClient& http, infra::metrics::Registry& metrics)
+            infra::metrics::Registry& metrics)
       : config(config),
         executor(executor),
-        key(chain::private_key_from_config(secp, config.chain.wallet->private_key.value())),
-        rpc(http, rpc_options(config), metrics),
+        key(chain::private_key_from_wallet_config(secp, *config.chain.wallet)),
+        rpc_http(executor, rpc_http_options(config)),
+        rpc(rpc_http, rpc_options(config), metrics),
         errors(core::infernet::make_error_table()),
         client(rpc, errors),
         data_dir(prepare_data_dir(config)),
         journal(data_dir / "chain.db"),
         state(data_dir / "chain.db") {}
 
+  static infra::HttpClientOptions rpc_http_options(const infra::NodeConfig& config) {
+    infra::HttpClientOptions options;
+    if (config.chain.rpc_ca_file)
+      options.ca_file = *config.chain.rpc_ca_file;
+    return options;
+  }
   static chain::RpcClientOptions rpc_options(const infra::NodeConfig& config) {
     chain::RpcClientOptions options;
     options.urls = {config.chain.rpc_url.value()};
@@ -96,6 +103,7 @@ struct ChainSide {
   asio::any_io_executor executor;
   core::Secp256k1Context secp;
   core::PrivateKey key;
+  infra::HttpClient rpc_http;  ///< its own pool, and the rpc_ca_file trust
   chain::RpcClient rpc;
   core::abi::ErrorTable errors;
   chain::InfernetClient client;
@@ -234,7 +242,7 @@ int run_node(const infra::NodeConfig& config) {
   }
   std::unique_ptr<ChainSide> chain_side;
   if (config.chain.enabled) {
-    chain_side = std::make_unique<ChainSide>(config, executor, client, metrics);
+    chain_side = std::make_unique<ChainSide>(config, executor, metrics);
     hooks.subscription =
         [&chain_side](std::uint32_t id) -> Awaitable<std::optional<nlohmann::json>> {
       if (!chain_side->processor)
