@@ -10,7 +10,7 @@ debian_packages=(
   libboost-dev libboost-system-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libsqlite3-dev sqlite3 libgtest-dev libgmock-dev libbenchmark-dev
   libssl-dev libsecp256k1-dev libcrypto++-dev libhiredis-dev redis-server
-  podman runc busybox-static wrk hyperfine curl ca-certificates
+  podman runc busybox-static wrk hyperfine curl ca-certificates jq python3
   libopencv-dnn-dev libtorch-dev
 )
 # Node.js may already come from another source that bundles npm; Debian's npm conflicts with it.

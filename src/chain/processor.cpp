@@ -226,6 +226,21 @@ Awaitable<void> ChainProcessor::start() {
     last_block_ = checkpoint->value("block", std::uint64_t{0});
     last_sub_id_ = checkpoint->value("sub_id", std::uint32_t{0});
     synced_once_ = last_block_ > 0;
+    // State from another chain, or from a chain that was reset (a restarted anvil), would
+    // make the node skip or repeat work: refuse it instead.
+    const std::string saved_hash = checkpoint->value("block_hash", "");
+    json params = json::array({quantity(last_block_), false});
+    auto block = co_await rpc_.call("eth_getBlockByNumber", std::move(params));
+    const std::string hash = block.is_object() ? block.value("hash", "") : "";
+    if (checkpoint->value("chain_id", chain_id_) != chain_id_ ||
+        checkpoint->value("registry", registry_.to_lower_hex()) != registry_.to_lower_hex() ||
+        (!saved_hash.empty() && hash != saved_hash)) {
+      throw std::runtime_error(
+          "the chain state in " + config_.store.data_dir +
+          "/chain.db was written for another chain, registry or chain history (block " +
+          std::to_string(last_block_) +
+          " differs); if the chain was reset on purpose, stop the node and delete chain.db");
+    }
   } else {
     last_sub_id_ = static_cast<std::uint32_t>(config_.chain.snapshot_sync.starting_sub_id);
   }
@@ -328,6 +343,7 @@ Awaitable<void> ChainProcessor::loop() {
                                      std::to_string(target));
           const auto timestamp =
               static_cast<std::uint32_t>(parse_u64(block.at("timestamp"), "block timestamp"));
+          head_hash_ = block.value("hash", "");
           co_await sync_to(target, timestamp);
           if (target >= next_balance_block_) {
             json params = json::array({tx_.address().to_checksum_hex(), "latest"});
@@ -1015,7 +1031,11 @@ Awaitable<void> ChainProcessor::persist(const Tracked& tracked) {
 
 Awaitable<void> ChainProcessor::persist_checkpoint() {
   std::vector<std::pair<std::string, json>> records;
-  records.emplace_back("checkpoint", json{{"block", last_block_}, {"sub_id", last_sub_id_}});
+  records.emplace_back("checkpoint", json{{"block", last_block_},
+                                          {"block_hash", head_hash_},
+                                          {"sub_id", last_sub_id_},
+                                          {"chain_id", chain_id_},
+                                          {"registry", registry_.to_lower_hex()}});
   co_await state_.put(std::move(records));
 }
 

@@ -128,6 +128,7 @@ class ChainProcessor {
   std::uint32_t last_sub_id_ = 0;
   std::uint64_t head_block_ = 0;
   std::uint32_t head_time_ = 0;
+  std::string head_hash_;
   std::chrono::steady_clock::time_point head_seen_;  ///< when the head block was first read
   std::uint64_t next_balance_block_ = 0;
   std::map<core::Address, bool> owner_has_code_;
