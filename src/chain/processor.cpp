@@ -839,6 +839,17 @@ void ChainProcessor::finish_attempt(Tracked& tracked, std::uint32_t interval,
   schedule(tracked);
 }
 
+bool ChainProcessor::simulation_error_allowed(const TxError& error) const {
+  if (!config_.chain.wallet)
+    return false;
+  const std::string text = lower(error.what());
+  for (const auto& allowed : config_.chain.wallet->allowed_sim_errors) {
+    if (!allowed.empty() && text.find(lower(allowed)) != std::string::npos)
+      return true;
+  }
+  return false;
+}
+
 Awaitable<void> ChainProcessor::deliver(std::string key, std::uint32_t interval,
                                         std::chrono::steady_clock::time_point seen) {
   Tracked* tracked = find(key);
@@ -927,7 +938,23 @@ Awaitable<void> ChainProcessor::deliver(std::string key, std::uint32_t interval,
             tracked->id, interval, payload.value().input, payload.value().output,
             payload.value().proof, node_wallet_);
       }
-      receipt = co_await tx_.send(std::move(request));
+      TxRequest forced = request;
+      bool allowed = false;
+      try {
+        receipt = co_await tx_.send(std::move(request));
+      } catch (const TxError& error) {
+        if (error.kind() != TxErrorKind::kSimulationReverted || !simulation_error_allowed(error))
+          throw;
+        log_->info(
+            "simulation error allowed by chain.wallet.allowed_sim_errors; sending with "
+            "max_gas_limit key={} interval={} error=\"{}\"",
+            key, interval, error.what());
+        allowed = true;
+      }
+      if (allowed) {
+        forced.skip_simulation = true;
+        receipt = co_await tx_.send(std::move(forced));
+      }
     }
     tracked = find(key);
     auto& d = tracked->deliveries[interval];

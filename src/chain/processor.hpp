@@ -96,6 +96,7 @@ class ChainProcessor {
   Awaitable<void> deliver(std::string key, std::uint32_t interval,
                           std::chrono::steady_clock::time_point seen);
   Awaitable<std::optional<std::string>> check_payment(const Tracked& tracked);
+  bool simulation_error_allowed(const TxError& error) const;
   Awaitable<void> ensure_proof_allowance(const Tracked& tracked);
   void finish_attempt(Tracked& tracked, std::uint32_t interval, const std::string& outcome,
                       const std::string& reason, bool count_failure);

@@ -293,23 +293,26 @@ Awaitable<TxReceipt> TxManager::send(TxRequest request) {
     }
   }
 
-  auto revert = co_await simulate(request);
-  if (revert) {
-    TxError error(TxErrorKind::kSimulationReverted,
-                  purpose + " would revert: " + revert->describe() + "; nothing was sent");
-    error.revert = std::move(revert);
-    throw error;
-  }
+  U256 gas_limit = options_.max_gas_limit;
+  if (!request.skip_simulation) {
+    auto revert = co_await simulate(request);
+    if (revert) {
+      TxError error(TxErrorKind::kSimulationReverted,
+                    purpose + " would revert: " + revert->describe() + "; nothing was sent");
+      error.revert = std::move(revert);
+      throw error;
+    }
 
-  const U256 estimate = co_await estimate_gas(request);
-  if (estimate > options_.max_gas_limit) {
-    throw TxError(TxErrorKind::kGasCapExceeded,
-                  purpose + " needs an estimated " + estimate.to_dec() +
-                      " gas, above chain.wallet.max_gas_limit " + options_.max_gas_limit.to_dec() +
-                      "; nothing was sent");
+    const U256 estimate = co_await estimate_gas(request);
+    if (estimate > options_.max_gas_limit) {
+      throw TxError(TxErrorKind::kGasCapExceeded,
+                    purpose + " needs an estimated " + estimate.to_dec() +
+                        " gas, above chain.wallet.max_gas_limit " +
+                        options_.max_gas_limit.to_dec() + "; nothing was sent");
+    }
+    gas_limit = std::min(options_.max_gas_limit,
+                         estimate * U256(100 + options_.gas_margin_percent) / U256(100));
   }
-  const U256 gas_limit = std::min(options_.max_gas_limit,
-                                  estimate * U256(100 + options_.gas_margin_percent) / U256(100));
 
   Fees fees = co_await current_fees();
   U256 nonce = allocate_nonce();

@@ -52,6 +52,9 @@ struct TxRequest {
   std::string purpose;  ///< for messages, e.g. "deliverCompute sub=5 interval=2"
   /// Called once the RPC node accepted the first broadcast (e.g. to measure latency).
   std::function<void()> on_broadcast;
+  /// Sends without simulation or estimate, with gas = max_gas_limit: for a delivery whose
+  /// simulation error the operator allowed (chain.wallet.allowed_sim_errors).
+  bool skip_simulation = false;
 };
 
 /// A mined transaction.

@@ -164,6 +164,31 @@ TEST_F(TxManagerAnvilTest, SimulationDecodesCustomErrorAndSendsNothing) {
   EXPECT_EQ(nonce_on_chain(manager->address()), nonce_before) << "nothing was broadcast";
 }
 
+TEST_F(TxManagerAnvilTest, SkippedSimulationSendsWithTheGasCapAndReportsTheRevert) {
+  TxManagerOptions options;
+  options.max_gas_limit = 200000;
+  auto manager = make_manager(options);
+  TxRequest deploy;
+  deploy.data = core::from_hex(kRevertingContract).value();
+  deploy.purpose = "deploy reverting contract";
+  const TxReceipt deployed = testing::run(io_, manager->send(deploy));
+  ASSERT_TRUE(deployed.contract_address);
+
+  const core::U256 nonce_before = nonce_on_chain(manager->address());
+  TxRequest deliver;
+  deliver.to = deployed.contract_address;
+  deliver.data =
+      core::infernet::encode_deliver_compute(1, 1, {}, core::Bytes{1}, {}, core::Address());
+  deliver.purpose = "deliverCompute sub=1 interval=1 allowed";
+  deliver.skip_simulation = true;
+  bool broadcast = false;
+  deliver.on_broadcast = [&broadcast] { broadcast = true; };
+  const TxReceipt receipt = testing::run(io_, manager->send(deliver));
+  EXPECT_TRUE(broadcast);
+  EXPECT_FALSE(receipt.success) << "mined, and reverted on-chain";
+  EXPECT_EQ(nonce_on_chain(manager->address()), nonce_before + core::U256(1));
+}
+
 TEST_F(TxManagerAnvilTest, EstimateAboveGasCapIsRejected) {
   TxManagerOptions options;
   options.max_gas_limit = 30000;
