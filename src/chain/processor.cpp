@@ -268,6 +268,10 @@ Awaitable<void> ChainProcessor::start() {
       delivery.tx_hash = d.value("tx_hash", "");
       delivery.attempts = d.value("attempts", std::uint32_t{0});
       delivery.reason = d.value("reason", "");
+      // An attempt the previous run had started: its transaction may be signed and in the
+      // journal, so the next try resumes it under the same attempt number.
+      if (delivery.outcome == "in_flight" || delivery.outcome == "retrying")
+        delivery.outcome = "interrupted";
       tracked->deliveries[delivery.interval] = delivery;
     }
     if (value.contains("delegated")) {
@@ -857,7 +861,8 @@ Awaitable<void> ChainProcessor::deliver(std::string key, std::uint32_t interval,
     co_return;
   auto& delivery = tracked->deliveries[interval];
   delivery.interval = interval;
-  delivery.attempts += 1;
+  if (delivery.outcome != "interrupted" || delivery.attempts == 0)
+    delivery.attempts += 1;
   delivery.outcome = "in_flight";
   const std::uint32_t attempt = delivery.attempts;
   const std::string purpose =
@@ -1001,8 +1006,7 @@ Awaitable<void> ChainProcessor::deliver(std::string key, std::uint32_t interval,
     // journal purpose) and is tried again once the chain answers.
     in_flight_.erase({key, interval});
     auto& d = tracked->deliveries[interval];
-    d.attempts -= 1;
-    d.outcome = "retrying";
+    d.outcome = "interrupted";  // the next try resumes this attempt and its journal purpose
     d.reason = reason;
     due_.emplace(static_cast<std::uint64_t>(head_time_) + 2, key);
     log_->warn("delivery interrupted by an RPC failure; will retry key={} interval={} error=\"{}\"",
