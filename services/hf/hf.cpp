@@ -378,15 +378,18 @@ Awaitable<json> HfService::run(const sdk::Envelope& envelope) const {
 Awaitable<std::string> HfService::readiness() const {
   if (ready_.load())
     co_return std::string();
-  const unsigned status = co_await upstream_->probe(base_.with_path("/"), kProbeTimeout);
-  if (status != 0 && status < 500) {
+  const ProbeResult probe = co_await upstream_->probe(base_.with_path("/"), kProbeTimeout);
+  if (probe.status != 0 && probe.status < 500) {
     spdlog::info("Hugging Face inference API is reachable url={}", base_.redacted());
     ready_.store(true);
     co_return std::string();
   }
-  co_return status == 0 ? "Hugging Face inference API " + base_.redacted() + " is not reachable yet"
-                        : "Hugging Face inference API " + base_.redacted() +
-                              " is not ready: it replied HTTP " + std::to_string(status);
+  if (probe.status == 0) {
+    co_return "Hugging Face inference API " + base_.redacted() +
+        " is not reachable yet: " + probe.error;
+  }
+  co_return "Hugging Face inference API " + base_.redacted() + " is not ready: it replied HTTP " +
+      std::to_string(probe.status);
 }
 
 }  // namespace infernet::services

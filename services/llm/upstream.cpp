@@ -280,15 +280,15 @@ Awaitable<void> Upstream::post_stream(std::string name, Url url, nlohmann::json 
   }
 }
 
-Awaitable<unsigned> Upstream::probe(Url url, std::chrono::milliseconds timeout) const {
+Awaitable<ProbeResult> Upstream::probe(Url url, std::chrono::milliseconds timeout) const {
   ClientRequest request;
   request.method = http::verb::get;
   try {
     auto response = co_await client_.send(url, request, Clock::now() + timeout);
-    co_return response.status_code;
+    co_return ProbeResult{response.status_code, {}};
   } catch (const ClientError& error) {
     spdlog::debug("readiness probe failed url={} error={}", url.redacted(), error.what());
-    co_return 0u;
+    co_return ProbeResult{0, error.what()};
   }
 }
 

@@ -51,6 +51,12 @@ bool is_retryable_status(unsigned status);
 /// variable is unset or empty.
 std::optional<nlohmann::json> json_from_environment(const char* name);
 
+/// The outcome of one readiness probe: the HTTP status, or 0 and the transport error.
+struct ProbeResult {
+  unsigned status = 0;
+  std::string error;
+};
+
 /// Calls remote servers through a shared HttpClient. Thread-safe.
 class Upstream {
  public:
@@ -75,8 +81,9 @@ class Upstream {
   sdk::Awaitable<void> post_stream(std::string name, Url url, nlohmann::json body,
                                    HeaderList headers, ChunkHandler on_chunk) const;
 
-  /// Sends GET `url` once and returns the HTTP status, or 0 when no reply arrived in `timeout`.
-  sdk::Awaitable<unsigned> probe(Url url, std::chrono::milliseconds timeout) const;
+  /// Sends GET `url` once and returns the HTTP status, or the error (refused connection, TLS
+  /// failure, timeout) when no reply arrived within `timeout`.
+  sdk::Awaitable<ProbeResult> probe(Url url, std::chrono::milliseconds timeout) const;
 
   /// Returns `text` with every secret replaced by "***".
   std::string redact(std::string text) const;

@@ -233,15 +233,16 @@ Awaitable<std::string> TgiService::readiness() const {
   if (ready_.load())
     co_return std::string();
   const Url health = server_.with_path("/health");
-  const unsigned status = co_await upstream_->probe(health, kProbeTimeout);
-  if (status == 200) {
+  const ProbeResult probe = co_await upstream_->probe(health, kProbeTimeout);
+  if (probe.status == 200) {
     spdlog::info("TGI server is ready url={}", health.redacted());
     ready_.store(true);
     co_return std::string();
   }
-  co_return status == 0 ? "TGI server " + server_.redacted() + " is not reachable yet"
-                        : "TGI server " + server_.redacted() +
-                              " is not ready: GET /health replied HTTP " + std::to_string(status);
+  if (probe.status == 0)
+    co_return "TGI server " + server_.redacted() + " is not reachable yet: " + probe.error;
+  co_return "TGI server " + server_.redacted() + " is not ready: GET /health replied HTTP " +
+      std::to_string(probe.status);
 }
 
 }  // namespace infernet::services
