@@ -52,9 +52,11 @@ long long integer_or_zero(const json& object, const char* key) {
   return 0;
 }
 
-json error_reply_body(WireFormat format, unsigned status) {
-  const std::string message =
-      "provider double fails with HTTP " + std::to_string(status) + " as configured";
+// The error body of a configured failure. Like OpenAI's reply to a bad key, the message repeats
+// the request's credentials, so tests can check that services redact them.
+json error_reply_body(WireFormat format, unsigned status, const std::string& authorization) {
+  const std::string message = "provider double fails with HTTP " + std::to_string(status) +
+                              " as configured (authorization: " + authorization + ")";
   if (format == WireFormat::kOpenai || format == WireFormat::kGooseai) {
     return {{"error",
              {{"message", message},
@@ -85,15 +87,15 @@ struct ProviderDouble::State : std::enable_shared_from_this<ProviderDouble::Stat
     const auto& request = context.request();
     auto body = json::parse(request.body(), nullptr, false);
     auto authorization = request.find(http::field::authorization);
-    requests.push_back(
-        {{"path", std::string(context.path())},
-         {"authorization",
-          authorization == request.end() ? std::string() : std::string(authorization->value())},
-         {"body", body.is_discarded() ? json(request.body()) : body}});
+    const std::string credentials =
+        authorization == request.end() ? std::string() : std::string(authorization->value());
+    requests.push_back({{"path", std::string(context.path())},
+                        {"authorization", credentials},
+                        {"body", body.is_discarded() ? json(request.body()) : body}});
     if (fail_count > 0) {
       --fail_count;
       return json_response(request, static_cast<http::status>(fail_status),
-                           error_reply_body(format, fail_status));
+                           error_reply_body(format, fail_status, credentials));
     }
     if (body.is_discarded() || !body.is_object()) {
       return json_response(request, http::status::bad_request,

@@ -52,6 +52,14 @@ TEST(RetryableStatus, RateLimitAndServerErrors) {
     EXPECT_FALSE(is_retryable_status(status)) << status;
 }
 
+TEST(Upstream, RedactsEverySecret) {
+  boost::asio::io_context io;
+  HttpClient client(io.get_executor());
+  Upstream upstream(client, RetryPolicy{}, std::chrono::seconds(1), {"sk-secret", "", "hf_x"});
+  EXPECT_EQ(upstream.redact("key sk-secret, again sk-secret, hf_x"), "key ***, again ***, ***");
+  EXPECT_EQ(upstream.redact("nothing secret"), "nothing secret");
+}
+
 TEST(ModelName, AcceptsHubAndTaggedNames) {
   EXPECT_NO_THROW(check_model_name("facebook/bart-large-cnn", "model"));
   EXPECT_NO_THROW(check_model_name("gpt-4o:2024-08-06", "model"));
