@@ -73,6 +73,12 @@ std::optional<U256> read_uint(const json& object, const char* key) {
   return std::nullopt;
 }
 
+// A string member of a stored record; null or absent reads as empty.
+std::string text_or_empty(const json& object, const char* key) {
+  auto found = object.find(key);
+  return found != object.end() && found->is_string() ? found->get<std::string>() : std::string();
+}
+
 DelegatedRejection reject(int status, std::string error, json params = json::object()) {
   return DelegatedRejection{status,
                             json{{"error", std::move(error)}, {"params", std::move(params)}}};
@@ -258,16 +264,16 @@ Awaitable<void> ChainProcessor::start() {
     tracked->sub = sub.value();
     tracked->containers = value.at("containers").get<std::vector<std::string>>();
     tracked->status = value.at("status").get<std::string>();
-    tracked->reason = value.value("reason", "");
+    tracked->reason = text_or_empty(value, "reason");
     tracked->next_interval = value.value("next_interval", std::uint32_t{1});
     tracked->failed_intervals = value.value("failed_intervals", std::uint32_t{0});
     for (const auto& d : value.value("deliveries", json::array())) {
       Delivery delivery;
       delivery.interval = d.at("interval").get<std::uint32_t>();
-      delivery.outcome = d.value("outcome", "");
-      delivery.tx_hash = d.value("tx_hash", "");
+      delivery.outcome = text_or_empty(d, "outcome");
+      delivery.tx_hash = text_or_empty(d, "tx_hash");
       delivery.attempts = d.value("attempts", std::uint32_t{0});
-      delivery.reason = d.value("reason", "");
+      delivery.reason = text_or_empty(d, "reason");
       // An attempt the previous run had started: its transaction may be signed and in the
       // journal, so the next try resumes it under the same attempt number.
       if (delivery.outcome == "in_flight" || delivery.outcome == "retrying")
@@ -647,7 +653,7 @@ Awaitable<void> ChainProcessor::run_due(std::uint32_t now) {
       changed.emplace_back(key, tracked);
       continue;
     }
-    if (tracked->delegated && tracked->expiry < now) {
+    if (tracked->delegated && tracked->expiry <= now) {
       tracked->status = "stopped";
       tracked->reason = "subscription expired: the signature expired at " +
                         std::to_string(tracked->expiry) + " before delivery";
@@ -1154,6 +1160,8 @@ Awaitable<std::optional<DelegatedRejection>> ChainProcessor::submit_delegated(js
     sub.period = static_cast<std::uint32_t>(period.low_u64());
     sub.frequency = static_cast<std::uint32_t>(frequency.low_u64());
     sub.redundancy = static_cast<std::uint16_t>(redundancy.low_u64());
+    if (auto lazy = s.find("lazy"); lazy != s.end() && !lazy->is_boolean())
+      co_return reject(400, "subscription.lazy: expected true or false");
     sub.lazy = s.value("lazy", false);
     auto containers_hex = s.find("containers");
     if (containers_hex == s.end() || !containers_hex->is_string())
@@ -1177,8 +1185,21 @@ Awaitable<std::optional<DelegatedRejection>> ChainProcessor::submit_delegated(js
     const auto expiry32 = static_cast<std::uint32_t>(expiry.low_u64());
     const auto nonce32 = static_cast<std::uint32_t>(nonce.low_u64());
     json params = {{"owner", sub.owner.to_checksum_hex()}, {"nonce", nonce32}};
-    if (expiry32 < head_time_)
+    // The coordinator rejects block.timestamp >= expiry; compare with the newest block.
+    std::uint32_t now = head_time_;
+    try {
+      json latest_params = json::array({"latest", false});
+      auto latest = co_await rpc_.call("eth_getBlockByNumber", std::move(latest_params));
+      if (latest.is_object())
+        now = std::max(
+            now, static_cast<std::uint32_t>(parse_u64(latest.at("timestamp"), "block timestamp")));
+    } catch (const std::exception&) {
+    }
+    if (expiry32 <= now) {
+      params["expiry"] = expiry32;
+      params["block_timestamp"] = now;
       co_return reject(403, "Signature expired", params);
+    }
 
     // Guardian rules for delegated work, in the reference's order.
     const auto* ids = lookup_.find(sub.container_id);
