@@ -4,7 +4,7 @@
 
 #include "infernet/sdk/codec.hpp"
 #include "infernet/sdk/errors.hpp"
-#include "ml/model_locator.hpp"
+#include "infernet/sdk/model_id.hpp"
 
 namespace infernet::services::ml {
 namespace {
@@ -95,7 +95,7 @@ InferenceRequest parse_onchain_request(inferd::core::ByteView input) {
   InferenceRequest request;
   const auto& model_id = decoded[0].as_bytes();
   if (!model_id.empty())
-    request.model_id = model_id_from_abi(model_id);
+    request.model_id = sdk::ModelId::abi_decode(model_id).to_string();
   request.inputs.push_back({"", RitualVector::abi_decode(decoded[1].as_bytes())});
 
   if (four_fields) {

@@ -44,10 +44,10 @@ InferenceRequest parse_offchain_request(const nlohmann::json& data);
 
 /// Parses the on-chain input abi.encode(bytes model_id, bytes vector), optionally followed by
 /// (uint8 arithmetic, uint8 num_decimals) as the reference's request encoder writes them. Empty
-/// model_id bytes select the default model; otherwise they are the ABI model id encoding (see
-/// model_id_from_abi). The vector is bound to the model's first input. Unlike the reference,
-/// which ignores the two trailing fields, they set the output arithmetic. Throws ServiceError
-/// 400 when the input does not decode.
+/// model_id bytes select the default model; otherwise they are the ABI model id encoding
+/// abi.encode(bytes repo, string files_csv) that sdk::ModelId::abi_decode() reads. The vector is
+/// bound to the model's first input. Unlike the reference, which ignores the two trailing fields,
+/// they set the output arithmetic. Throws ServiceError 400 when the input does not decode.
 InferenceRequest parse_onchain_request(inferd::core::ByteView input);
 
 /// Encodes an on-chain request, the inverse of parse_onchain_request() without the trailing

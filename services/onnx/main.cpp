@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   settings.service_name = "onnx-inference-service";
   settings.proof_error = "Proofs are not supported for ONNX Inference";
   settings.offchain_reply = ml::OffchainReply::kResultList;
+  settings.ml_type = "onnx";
   settings.model_extensions = {".onnx"};
   return ml::run_inference_service(argc, argv, std::move(settings), "ONNX",
                                    std::make_unique<infernet::services::onnx::OnnxEngine>());

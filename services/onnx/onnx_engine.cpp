@@ -130,8 +130,8 @@ class OnnxModel : public ml::Model {
 
 }  // namespace
 
-std::string OnnxEngine::description() const {
-  return "OpenCV DNN " + cv::getVersionString();
+std::string OnnxEngine::version() const {
+  return cv::getVersionString();
 }
 
 std::shared_ptr<ml::Model> OnnxEngine::load(const std::filesystem::path& file) {

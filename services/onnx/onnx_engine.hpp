@@ -14,7 +14,8 @@ namespace infernet::services::onnx {
 /// or as int32 or float64 when a layer produces those. Complex inputs are rejected.
 class OnnxEngine : public ml::Engine {
  public:
-  std::string description() const override;
+  std::string name() const override { return "OpenCV DNN"; }
+  std::string version() const override;
   std::shared_ptr<ml::Model> load(const std::filesystem::path& file) override;
 };
 

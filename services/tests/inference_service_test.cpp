@@ -3,15 +3,20 @@
 // the probabilities PyTorch computed for fixed inputs when the models were generated.
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <ostream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include "infernet/sdk/codec.hpp"
+#include "infernet/sdk/model_cache.hpp"
+#include "infernet/sdk/model_id.hpp"
 #include "infernet/sdk/vector.hpp"
 #include "infra/http_client.hpp"
 #include "ml/inference_request.hpp"
@@ -29,11 +34,61 @@ using sdk::RitualVector;
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
 
-const std::string kModelDirectory = std::string(INFERD_SOURCE_DIR) + "/services/models";
+namespace fs = std::filesystem;
+
+const fs::path kCommittedModels = fs::path(INFERD_SOURCE_DIR) / "services/models";
 
 nlohmann::json expected_results() {
-  std::ifstream file(kModelDirectory + "/iris_expected.json");
+  std::ifstream file(kCommittedModels / "iris_expected.json");
   return nlohmann::json::parse(file);
+}
+
+// A model cache directory for this test process, removed at exit. It holds
+//   iris.onnx, iris.pt            the committed models, for model ids that are paths
+//   not_a_model.onnx              text, for the "cannot load" case
+//   local/tests/iris/default/     both models with a ritual_manifest.json of their sha256
+//   local/tests/tampered/default/ the same, but iris.onnx and iris.pt differ from the manifest
+class ModelDirectory {
+ public:
+  ModelDirectory()
+      : path_(fs::temp_directory_path() / ("inferd-inference-test-" + std::to_string(::getpid()))) {
+    fs::create_directories(path_);
+    for (const char* file : {"iris.onnx", "iris.pt"})
+      fs::copy_file(kCommittedModels / file, path_ / file, fs::copy_options::overwrite_existing);
+    std::ofstream(path_ / "not_a_model.onnx") << "not an ONNX model";
+    add_repo("iris", false);
+    add_repo("tampered", true);
+  }
+  ~ModelDirectory() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+
+  const fs::path& path() const { return path_; }
+
+ private:
+  void add_repo(const std::string& name, bool tamper) {
+    const fs::path repo = path_ / "local/tests" / name / "default";
+    fs::create_directories(repo);
+    nlohmann::json manifest{{"files", {"iris.onnx", "iris.pt"}},
+                            {"file_hashes", nlohmann::json::object()},
+                            {"repo_id", "local/tests/" + name},
+                            {"artifact_type", "ModelArtifact"}};
+    for (const char* file : {"iris.onnx", "iris.pt"}) {
+      fs::copy_file(kCommittedModels / file, repo / file, fs::copy_options::overwrite_existing);
+      manifest["file_hashes"][file] = sdk::sha256_file(repo / file);
+      if (tamper)
+        std::ofstream(repo / file, std::ios::app) << "tampered";
+    }
+    std::ofstream(repo / "ritual_manifest.json") << manifest.dump(2);
+  }
+
+  fs::path path_;
+};
+
+const fs::path& model_directory() {
+  static const ModelDirectory directory;
+  return directory.path();
 }
 
 // One service binary under test and what differs between the two.
@@ -65,7 +120,7 @@ const Flavor kTorch{"torch-service",
                     false};
 
 std::vector<std::string> environment(const Flavor& flavor, bool with_default_model) {
-  std::vector<std::string> entries{flavor.prefix + "_CACHE_DIR=" + kModelDirectory};
+  std::vector<std::string> entries{flavor.prefix + "_CACHE_DIR=" + model_directory().string()};
   if (with_default_model)
     entries.push_back(flavor.prefix + "_DEFAULT_MODEL_ID=" + flavor.model_file);
   return entries;
@@ -194,24 +249,83 @@ TEST_P(InferenceService, OnchainIrisCase) {
   EXPECT_EQ(argmax(output.values), 2u);
 }
 
-TEST_P(InferenceService, OnchainModelIdNamesFile) {
-  // No default model: the on-chain model id selects the file local/tests/iris/default/<file>,
-  // which this test does not create, so the reply is 404 naming the model id.
+// Consumer contracts usually send fixed-point vectors, which decode as float128.
+TEST_P(InferenceService, OnchainFixedPointInput) {
+  ServiceProcess service(binary_path(flavor().binary), kLoopback, environment(flavor(), true));
+  Client client;
+  const auto expected = expected_results();
+  const auto& example = expected["cases"][1];
+  auto vector = RitualVector::from_json(example["input"])
+                    .abi_encode(sdk::Arithmetic::kFixedPoint, /*fixed_point_scale=*/6);
+  auto input = sdk::abi_encode(sdk::abi_type("(bytes,bytes)"),
+                               {sdk::AbiValue::bytes({}), sdk::AbiValue::bytes(vector)});
+
+  auto reply = client.post_job(service.port(), 0, 0, sdk::hex_encode(input));
+  auto output = RitualVector::abi_decode(sdk::hex_decode(reply["raw_output"].get<std::string>()));
+  expect_probabilities(output, example["probabilities"], {1, 3}, expected["tolerance"]);
+  EXPECT_EQ(argmax(output.values), 1u);
+}
+
+// The on-chain model id names a repo in the model cache, abi.encode(bytes repo, string files).
+inferd::core::Bytes cached_model_id(const std::string& repo_name, const std::string& file) {
+  sdk::ModelId model_id;
+  model_id.repo.storage = sdk::StorageId::kLocal;
+  model_id.repo.owner = "tests";
+  model_id.repo.name = repo_name;
+  model_id.files = {file};
+  return model_id.abi_encode();
+}
+
+TEST_P(InferenceService, OnchainCachedModelId) {
   ServiceProcess service(binary_path(flavor().binary), kLoopback, environment(flavor(), false));
   Client client;
-  auto repo = sdk::abi_encode(sdk::abi_type("(uint8,string,string,string)"),
-                              {sdk::AbiValue::uint(0), sdk::AbiValue::string("tests"),
-                               sdk::AbiValue::string("iris"), sdk::AbiValue::string("")});
-  auto model_id =
-      sdk::abi_encode(sdk::abi_type("(bytes,string)"),
-                      {sdk::AbiValue::bytes(repo), sdk::AbiValue::string(flavor().model_file)});
-  auto input = ml::encode_onchain_request(
-      model_id, RitualVector::from_json(expected_results()["batch"]["input"]));
-  auto reply = client.post_job(service.port(), 0, 0, sdk::hex_encode(input), false, 404);
-  EXPECT_EQ(reply["code"], "404");
-  EXPECT_NE(reply["description"].get<std::string>().find("local/tests/iris:" + flavor().model_file),
-            std::string::npos)
-      << reply;
+  const auto expected = expected_results();
+  const auto& example = expected["cases"][0];
+  auto input = ml::encode_onchain_request(cached_model_id("iris", flavor().model_file),
+                                          RitualVector::from_json(example["input"]));
+
+  auto reply = client.post_job(service.port(), 0, 0, sdk::hex_encode(input));
+  auto output = RitualVector::abi_decode(sdk::hex_decode(reply["raw_output"].get<std::string>()));
+  expect_probabilities(output, example["probabilities"], {1, 3}, expected["tolerance"]);
+}
+
+TEST_P(InferenceService, TamperedModelIsRejected) {
+  ServiceProcess service(binary_path(flavor().binary), kLoopback, environment(flavor(), false));
+  Client client;
+  const auto expected = expected_results();
+  auto input = ml::encode_onchain_request(cached_model_id("tampered", flavor().model_file),
+                                          RitualVector::from_json(expected["cases"][0]["input"]));
+
+  auto reply = client.post_job(service.port(), 0, 0, sdk::hex_encode(input), false, 500);
+  EXPECT_EQ(reply["code"], "500");
+  EXPECT_NE(reply["description"].get<std::string>().find("sha256"), std::string::npos) << reply;
+}
+
+TEST_P(InferenceService, ServiceResourcesListCache) {
+  ServiceProcess service(binary_path(flavor().binary), kLoopback, environment(flavor(), true));
+  Client client;
+  auto response = client.send(service.port(), http::verb::get, "/service-resources");
+  ASSERT_EQ(response.status_code, 200u) << response.body;
+  auto resources = nlohmann::json::parse(response.body);
+  EXPECT_EQ(resources["service_id"], flavor().readiness_message);
+  ASSERT_EQ(resources["compute_capability"].size(), 1u) << resources;
+  const auto& ml = resources["compute_capability"][0];
+  EXPECT_EQ(ml["id"], "ml");
+  EXPECT_EQ(ml["type"], flavor().binary.substr(0, flavor().binary.find('-')));
+  std::vector<std::string> repos;
+  for (const auto& cached : ml["cached_models"])
+    repos.push_back(cached["repo_id"].get<std::string>());
+  EXPECT_NE(std::find(repos.begin(), repos.end(), "local/tests/iris"), repos.end()) << ml;
+
+  auto supported = [&](const std::string& model_id) {
+    auto reply =
+        client.send(service.port(), http::verb::get, "/service-resources?model_id=" + model_id);
+    return nlohmann::json::parse(reply.body);
+  };
+  EXPECT_EQ(supported("local/tests/iris:" + flavor().model_file)["supported"], true);
+  const std::string other = flavor().model_file == "iris.onnx" ? "iris.pt" : "iris.onnx";
+  EXPECT_EQ(supported("local/tests/iris:" + other)["supported"], false);
+  EXPECT_EQ(supported("nonsense")["supported"], false);
 }
 
 TEST_P(InferenceService, ModelIdNamesLocalFile) {
@@ -252,7 +366,8 @@ TEST_P(InferenceService, BadRequestsAreJsonErrors) {
       {{{"inputs", nlohmann::json::object()}}, 400},
       {{{"model_id", "../iris.onnx"}, {"input", wrong_width}}, 400},
       {{{"model_id", "missing.onnx"}, {"input", wrong_width}}, 404},
-      {{{"model_id", "iris_expected.json"}, {"input", wrong_width}}, 400},
+      {{{"model_id", "not_a_model.onnx"}, {"input", wrong_width}}, 400},
+      {{{"model_id", "local/tests/absent:iris.onnx"}, {"input", wrong_width}}, 404},
   };
   for (const auto& test_case : cases) {
     auto reply = client.post_job(service.port(), 1, 1, test_case.data, false, test_case.status);
@@ -263,8 +378,9 @@ TEST_P(InferenceService, BadRequestsAreJsonErrors) {
 
 TEST_P(InferenceService, MissingDefaultModelFailsStart) {
   // The process exits with status 1 before it listens, which ServiceProcess reports by throwing.
-  const std::vector<std::string> broken{flavor().prefix + "_CACHE_DIR=" + kModelDirectory,
-                                        flavor().prefix + "_DEFAULT_MODEL_ID=missing.model"};
+  const std::vector<std::string> broken{
+      flavor().prefix + "_CACHE_DIR=" + model_directory().string(),
+      flavor().prefix + "_DEFAULT_MODEL_ID=missing.model"};
   EXPECT_THROW(ServiceProcess(binary_path(flavor().binary), kLoopback, broken), std::runtime_error);
 }
 

@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include "infernet/sdk/codec.hpp"
@@ -103,73 +105,53 @@ TEST(LruCache, FailedLoadCachesNothing) {
 class ModelLocatorTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    directory_ =
-        fs::temp_directory_path() /
-        ("inferd-locator-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-         "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(directory_ / "huggingface/Ritual-Net/iris/default");
-    fs::create_directories(directory_ / "local/me/iris/v2");
-    touch("iris.onnx");
-    touch("huggingface/Ritual-Net/iris/default/iris.torch");
-    touch("huggingface/Ritual-Net/iris/default/iris.onnx");
-    touch("local/me/iris/v2/iris.onnx");
+    directory_ = fs::temp_directory_path() /
+                 ("inferd-locator-" + std::to_string(::getpid()) + "-" +
+                  ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(directory_ / "team");
+    std::ofstream(directory_ / "iris.onnx") << "model";
+    std::ofstream(directory_ / "team/iris.onnx") << "model";
   }
   void TearDown() override { fs::remove_all(directory_); }
-
-  void touch(const std::string& relative) { std::ofstream(directory_ / relative) << "model"; }
 
   fs::path directory_;
 };
 
-TEST_F(ModelLocatorTest, RelativePath) {
-  ModelLocator locator(directory_, {".onnx"});
+TEST_F(ModelLocatorTest, RelativePaths) {
+  ModelLocator locator(directory_);
   EXPECT_EQ(locator.resolve("iris.onnx"), directory_ / "iris.onnx");
-}
-
-TEST_F(ModelLocatorTest, RepoIdUsesCacheLayout) {
-  ModelLocator locator(directory_, {".onnx"});
-  EXPECT_EQ(locator.resolve("huggingface/Ritual-Net/iris:iris.onnx"),
-            directory_ / "huggingface/Ritual-Net/iris/default/iris.onnx");
-  EXPECT_EQ(locator.resolve("local/me/iris/v2:iris.onnx"),
-            directory_ / "local/me/iris/v2/iris.onnx");
-}
-
-TEST_F(ModelLocatorTest, PrefersMatchingExtension) {
-  ModelLocator locator(directory_, {".onnx"});
-  EXPECT_EQ(locator.resolve("huggingface/Ritual-Net/iris:iris.torch,iris.onnx"),
-            directory_ / "huggingface/Ritual-Net/iris/default/iris.onnx");
+  EXPECT_EQ(locator.resolve("team/iris.onnx"), directory_ / "team/iris.onnx");
 }
 
 TEST_F(ModelLocatorTest, RejectsEscapes) {
-  ModelLocator locator(directory_, {".onnx"});
-  for (const char* model_id :
-       {"../iris.onnx", "/etc/passwd", "a/../iris.onnx", "", "huggingface/../x:iris.onnx",
-        "local/me/iris:..", "s3/me/iris:iris.onnx", "local/me:iris.onnx"}) {
+  ModelLocator locator(directory_);
+  for (const char* model_id : {"../iris.onnx", "/etc/passwd", "team/../iris.onnx", "",
+                               "./iris.onnx", "team//iris.onnx", "team/", "a\\b.onnx"}) {
     EXPECT_EQ(status_of([&] { locator.resolve(model_id); }), Status::bad_request) << model_id;
   }
 }
 
 TEST_F(ModelLocatorTest, MissingFileIs404) {
-  ModelLocator locator(directory_, {".onnx"});
+  ModelLocator locator(directory_);
   EXPECT_EQ(status_of([&] { locator.resolve("nothing.onnx"); }), Status::not_found);
-  EXPECT_EQ(status_of([&] { locator.resolve("huggingface"); }), Status::not_found);
+  EXPECT_EQ(status_of([&] { locator.resolve("team"); }), Status::not_found);
 }
 
-TEST(ModelIdFromAbi, DecodesRepoAndFiles) {
-  EXPECT_EQ(
-      model_id_from_abi(model_id_bytes(2, "Ritual-Net", "iris-classification", "", "iris.onnx")),
-      "huggingface/Ritual-Net/iris-classification:iris.onnx");
-  EXPECT_EQ(model_id_from_abi(model_id_bytes(0, "me", "iris", "v2", "a.onnx,b.pt")),
-            "local/me/iris/v2:a.onnx,b.pt");
+TEST(RepoModelId, StorageNameDecides) {
+  EXPECT_TRUE(is_repo_model_id("huggingface/Ritual-Net/iris-classification:iris.onnx"));
+  EXPECT_TRUE(is_repo_model_id("local/me/iris"));
+  EXPECT_TRUE(is_repo_model_id("arweave/owner/name/v1:a.onnx"));
+  EXPECT_FALSE(is_repo_model_id("iris.onnx"));
+  EXPECT_FALSE(is_repo_model_id("models/iris.onnx"));
+  EXPECT_FALSE(is_repo_model_id("localfiles/iris.onnx"));
 }
 
-TEST(ModelIdFromAbi, RejectsUnknownStorage) {
-  EXPECT_EQ(status_of([] { model_id_from_abi(model_id_bytes(3, "a", "b", "", "c")); }),
-            Status::bad_request);
-  EXPECT_EQ(status_of([] {
-              model_id_from_abi(inferd::core::Bytes{1, 2, 3});
-            }),
-            Status::bad_request);
+TEST(PickModelFile, PrefersExtension) {
+  const std::vector<fs::path> files{"/c/iris.torch", "/c/iris.onnx"};
+  EXPECT_EQ(pick_model_file(files, {".onnx"}), fs::path("/c/iris.onnx"));
+  EXPECT_EQ(pick_model_file(files, {".pt", ".torch"}), fs::path("/c/iris.torch"));
+  EXPECT_EQ(pick_model_file(files, {".pb"}), fs::path("/c/iris.torch"));
+  EXPECT_EQ(status_of([] { pick_model_file({}, {".onnx"}); }), Status::bad_request);
 }
 
 TEST(OffchainRequest, NamedInputs) {

@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   settings.service_name = "torch-inference-service";
   settings.proof_error = "Proofs are not supported for Torch Inference Service";
   settings.offchain_reply = ml::OffchainReply::kFirstVector;
+  settings.ml_type = "torch";
   settings.model_extensions = {".pt", ".torch", ".pth"};
   return ml::run_inference_service(
       argc, argv, std::move(settings), "TORCH",

@@ -23,16 +23,18 @@ std::string field_name(const ml::NamedInput& input) {
   return input.name.empty() ? "input" : "inputs." + input.name;
 }
 
-at::ScalarType scalar_type_for(const ml::NamedInput& input) {
+// `wide_float_type` is the type of float128 and float256 vectors, which torch does not have.
+at::ScalarType scalar_type_for(const ml::NamedInput& input, at::ScalarType wide_float_type) {
   switch (input.vector.dtype) {
     case DataType::kFloat16:
       return at::kHalf;
     case DataType::kFloat32:
       return at::kFloat;
     case DataType::kFloat64:
+      return at::kDouble;
     case DataType::kFloat128:
     case DataType::kFloat256:
-      return at::kDouble;
+      return wide_float_type;
     case DataType::kInt8:
       return at::kChar;
     case DataType::kInt16:
@@ -57,9 +59,9 @@ at::ScalarType scalar_type_for(const ml::NamedInput& input) {
                                   " inputs are not supported by the Torch service");
 }
 
-at::Tensor to_tensor(const ml::NamedInput& input) {
+at::Tensor to_tensor(const ml::NamedInput& input, at::ScalarType wide_float_type) {
   const RitualVector& vector = input.vector;
-  const auto scalar_type = scalar_type_for(input);
+  const auto scalar_type = scalar_type_for(input, wide_float_type);
   const std::vector<std::int64_t> shape = vector.shape;
 
   // int64 values beyond 2^53 are exact only in int64_values.
@@ -144,6 +146,15 @@ class TorchModel : public ml::Model {
     const auto& arguments = module_.get_method("forward").function().getSchema().arguments();
     for (std::size_t i = 1; i < arguments.size(); ++i)
       parameter_names_.push_back(arguments[i].name());
+
+    // Fixed-point RitualVectors always decode as float128, so on-chain inputs of a float32
+    // model arrive as float128: give such inputs the type of the model's weights.
+    for (const auto& parameter : module_.parameters()) {
+      if (at::isFloatingType(parameter.scalar_type())) {
+        wide_float_type_ = parameter.scalar_type();
+        break;
+      }
+    }
   }
 
   std::vector<RitualVector> run(const std::vector<ml::NamedInput>& inputs) override {
@@ -174,7 +185,7 @@ class TorchModel : public ml::Model {
   // input names (e.g. "input") rarely match the Python parameter names (e.g. "x").
   std::vector<c10::IValue> order_arguments(const std::vector<ml::NamedInput>& inputs) const {
     if (inputs.size() == 1 && parameter_names_.size() == 1)
-      return {to_tensor(inputs.front())};
+      return {to_tensor(inputs.front(), wide_float_type_)};
 
     std::vector<std::optional<at::Tensor>> slots(std::max(inputs.size(), parameter_names_.size()));
     std::size_t next_unnamed = 0;
@@ -197,7 +208,7 @@ class TorchModel : public ml::Model {
         throw ServiceError::bad_request("invalid inputs: two inputs go to forward() parameter " +
                                         std::to_string(position + 1));
       }
-      slots[position] = to_tensor(input);
+      slots[position] = to_tensor(input, wide_float_type_);
     }
 
     std::vector<c10::IValue> arguments;
@@ -214,14 +225,13 @@ class TorchModel : public ml::Model {
 
   torch::jit::Module module_;
   std::vector<std::string> parameter_names_;
+  at::ScalarType wide_float_type_ = at::kDouble;
 };
 
 }  // namespace
 
-TorchEngine::TorchEngine() = default;
-
-std::string TorchEngine::description() const {
-  return "libtorch " TORCH_VERSION " (TorchScript)";
+std::string TorchEngine::version() const {
+  return TORCH_VERSION;
 }
 
 std::shared_ptr<ml::Model> TorchEngine::load(const std::filesystem::path& file) {
