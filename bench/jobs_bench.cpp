@@ -145,6 +145,7 @@ int main(int argc, char** argv) {
   std::vector<int> concurrency{1, 16, 64};
   double duration = 5;
   double warmup = 1;
+  std::string data_text;
   app.add_option("--node", node_url, "Node base URL")->capture_default_str();
   app.add_option("--service", service_url, "The same service's base URL, called directly")
       ->capture_default_str();
@@ -153,6 +154,8 @@ int main(int argc, char** argv) {
   app.add_option("--clients", concurrency, "Concurrent clients, one run each")->delimiter(',');
   app.add_option("--duration", duration, "Seconds measured per run")->capture_default_str();
   app.add_option("--warmup", warmup, "Seconds run before measuring")->capture_default_str();
+  app.add_option("--data", data_text,
+                 "The job's data as a JSON object (default: echo's input for the string hello)");
   CLI11_PARSE(app, argc, argv);
 
   // echo's off-chain input: {"input": hex(abi.encode(string value, string proof))}.
@@ -160,6 +163,8 @@ int main(int argc, char** argv) {
       "(string,string)", {core::abi::AbiValue::string("hello"), core::abi::AbiValue::string("")});
   std::string input = core::to_hex(encoded.value(), core::HexPrefix::kWithout);
   json data{{"input", input}};
+  if (!data_text.empty())
+    data = json::parse(data_text);
   std::string job_body = json{{"containers", {container}}, {"data", data}}.dump();
   std::string envelope =
       json{{"source", 1}, {"destination", 1}, {"data", data}, {"requires_proof", false}}.dump();
@@ -171,12 +176,12 @@ int main(int argc, char** argv) {
   for (int clients : concurrency) {
     auto direct = run(false, service, envelope, clients, warmup, duration);
     auto through = run(true, node, job_body, clients, warmup, duration);
-    auto row = [clients](const char* mode, const Figures& f) {
+    auto row = [clients](const std::string& mode, const Figures& f) {
       std::cout << "| " << clients << " | " << mode << " | " << static_cast<long>(f.jobs_per_second)
                 << " | " << static_cast<long>(f.p50_us) << " | " << static_cast<long>(f.p99_us)
                 << " | " << f.completed << " | " << f.failures << " |\n";
     };
-    row("direct to echo", direct);
+    row("direct to " + container, direct);
     row("through inferd", through);
     std::cout << "| " << clients << " | added by inferd (p50) | | "
               << static_cast<long>(through.p50_us - direct.p50_us) << " | ratio p50 "
