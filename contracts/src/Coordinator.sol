@@ -26,7 +26,8 @@ struct Subscription {
     address payable wallet;
 }
 
-/// @notice An escrowed delivery waiting for its proof verdict.
+/// @notice An escrowed delivery waiting for its proof verdict, as `proofRequests` returns it.
+/// @dev Storage keeps these fields in `Coordinator.NodeDelivery`.
 struct ProofRequest {
     uint32 expiry;
     Wallet nodeWallet;
@@ -67,10 +68,10 @@ contract Coordinator is ReentrancyGuard {
         uint256 widePaymentAmount;
     }
 
-    /// @dev What is stored per (subscription, interval, node): whether the node delivered
-    ///      (the `nodeResponded` getter) and its pending proof request (`proofRequests`). Both
-    ///      getters use the same key, so sharing a slot saves a delivery with a verifier one
-    ///      first write of a storage slot.
+    /// @dev Record per (subscription, interval, node): whether the node delivered (the
+    ///      `nodeResponded` getter) and its pending proof request (`proofRequests`). Both getters
+    ///      take the same key, so the flag shares the request's first slot, and a delivery with a
+    ///      verifier writes one fresh slot less (22,100 gas).
     struct NodeDelivery {
         // slot 0
         uint32 expiry;
@@ -384,6 +385,8 @@ contract Coordinator is ReentrancyGuard {
         address nodeWallet
     ) private {
         Wallet consumerWallet = Wallet(s.wallet);
+        // Spelled out: calling _paymentAmount(s) here measured 221 gas more per paid delivery
+        // with solc 0.8.19 (test/Gas.t.sol).
         uint256 paymentAmount = s.wideAmount ? s.widePaymentAmount : s.paymentAmount96;
         if (!WALLET_FACTORY.isValidWallet(nodeWallet)) revert InvalidWallet();
         if (!s.walletValid && !WALLET_FACTORY.isValidWallet(address(consumerWallet))) revert InvalidWallet();
