@@ -266,7 +266,7 @@ contract RevertingConsumer is SubscriptionConsumer {
 /// @dev RitualVector ABI form (infernet-ml 2.0.0): abi.encode(uint8 arithmetic,
 ///      uint8 fixedPointScale, uint8 dtype, uint16[] shape, T[] values). T is int128 for
 ///      fixed-point vectors; IEEE vectors carry the IEEE 754 bit pattern as a signed integer
-///      (int16 for float16, int32 for float32, int64 for float64 and, as the reference writes
+///      (int16 for float16, int32 for float32, int64 for float64 and, as infernet-ml writes
 ///      them, for float128 and float256).
 contract IrisConsumer is CallbackConsumer {
     uint8 internal constant ARITHMETIC_IEEE = 0;
@@ -299,10 +299,11 @@ contract IrisConsumer is CallbackConsumer {
     error NotOwner();
     /// @notice Thrown when a scaled feature does not fit the vector's int128 elements.
     error FeatureTooLarge(uint256 index, uint256 value);
-    /// @notice Thrown when the output vector is neither fixed-point nor an IEEE float16, float32,
-    ///         float64, float128 or float256 vector.
+    /// @notice Thrown when the output vector is neither a fixed-point float vector nor an IEEE
+    ///         float16, float32, float64, float128 or float256 vector.
     error UnsupportedVector(uint8 arithmetic, uint8 dtype);
-    /// @notice Thrown when an output element is negative, NaN, infinite or at least 2^128.
+    /// @notice Thrown when an output element is negative, NaN or infinite, when an IEEE element
+    ///         is at least 2^128 and when a fixed-point element does not fit int128.
     error InvalidProbability(uint256 index, int256 element);
     /// @notice Thrown by predictedClass() before the result of `subscriptionId` arrived.
     error NoResult(uint32 subscriptionId);
@@ -330,6 +331,8 @@ contract IrisConsumer is CallbackConsumer {
 
     /// @notice The RitualVector that classify() sends for `features`: fixed-point with
     ///         DECIMALS decimals, dtype float128, shape (1, 4).
+    /// @dev NOTE: tested against inferd's onnx-service, which converts every input to float32.
+    ///      Ritual's Python service was not run with a fixed-point (float128) input.
     function encodeFeatures(uint256[4] calldata features) public pure returns (bytes memory) {
         uint16[] memory shape = new uint16[](2);
         shape[0] = 1;
