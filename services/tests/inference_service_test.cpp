@@ -43,7 +43,7 @@ nlohmann::json expected_results() {
   return nlohmann::json::parse(file);
 }
 
-// A model cache directory for this test process, removed at exit. It holds
+// A model cache directory for this test process, removed at exit. It contains
 //   iris.onnx, iris.pt            the committed models, for model ids that are paths
 //   not_a_model.onnx              text, for the "cannot load" case
 //   local/tests/iris/default/     both models with a ritual_manifest.json of their sha256

@@ -15,11 +15,13 @@ namespace infernet::services::torchscript {
 ///
 /// Named inputs are matched to the parameter names of the module's forward(); unnamed inputs
 /// are passed in request order. One input to a forward() with one parameter is passed whatever
-/// its name. Each vector becomes a tensor of the matching scalar type:
-/// float16/32/64 as Half/Float/Double, float128 and float256 as the type of the model's
-/// floating-point weights (Double without any), intN as Char, Short, Int
-/// and Long, uint8 as Byte, uint16 and uint32 as Long, bool as Bool. uint64 and complex inputs are
-/// rejected. forward() may return a tensor, or a tuple or list whose tensors are the outputs.
+/// its name.
+///
+/// Each vector becomes a tensor of the matching scalar type: float16/32/64 as Half/Float/Double,
+/// intN as Char, Short, Int and Long, uint8 as Byte, uint16 and uint32 as Long, bool as Bool.
+/// float128 and float256 take the type of the model's floating-point weights (Double without
+/// any). uint64 and complex inputs are rejected. forward() may return a tensor, or a tuple or
+/// list whose tensors are the outputs.
 class TorchEngine : public ml::Engine {
  public:
   std::string name() const override { return "libtorch"; }
