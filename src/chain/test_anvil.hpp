@@ -90,6 +90,8 @@ class AnvilProcess {
   AnvilProcess& operator=(const AnvilProcess&) = delete;
 
   bool started() const { return pid_ > 0; }
+  /// The process id, e.g. to stop it with SIGSTOP for an outage; -1 when not started.
+  pid_t pid() const { return pid_; }
   std::string url() const { return local_url(port_); }
 
  private:

@@ -146,6 +146,8 @@ class Chain {
   void pause_mining() const;
   void resume_mining() const;
   void mine() const;
+  /// anvil's process id: SIGSTOP and SIGCONT make an RPC outage.
+  pid_t anvil_pid() const { return anvil_.pid(); }
 
  private:
   chain::testing::AnvilProcess anvil_;

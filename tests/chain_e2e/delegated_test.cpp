@@ -105,9 +105,6 @@ TEST_F(Delegated, NotYetActiveDeliveredOnceActive) {
 }
 
 TEST_F(Delegated, ExpiredSignatureRejected) {
-  // TODO(expiry checked on POST): remove once the node rejects an expired signature with 4xx.
-  GTEST_SKIP() << "POST /api/jobs accepts an expired delegated subscription with 200; see "
-                  "/work/briefs/e2e-findings.md";
   auto expiry = now() - 1;
   auto request = make_request(now(), 0, 1, expiry, echo_input("too late"));
   auto response = node().post("/api/jobs", request.body(chain(), signer_key()));

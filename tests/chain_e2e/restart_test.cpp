@@ -40,10 +40,6 @@ std::uint64_t transaction_count(const Cast& cast, const std::string& address,
 }
 
 TEST_F(Restart, KilledDuringDeliveryDeliversOnce) {
-  // TODO(restart loads persisted subscriptions): remove once a node restarted after SIGKILL
-  // starts again.
-  GTEST_SKIP() << "the restarted node exits with a JSON type error while it loads its "
-                  "persisted subscriptions; see /work/briefs/e2e-findings.md";
   // This node serves only its own container id, so the shared node leaves the request alone;
   // it calls the shared node's echo container.
   const std::string container = containers().echo + "_restart";
