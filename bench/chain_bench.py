@@ -2,9 +2,11 @@
 """Drives the chain benchmark (bench/run_chain_bench.sh): creates subscriptions on anvil in
 JSON-RPC batches and reads inferd's /health and /metrics. Standard library only."""
 
+import http.client
 import json
 import sys
 import time
+import urllib.parse
 import urllib.request
 
 
@@ -28,26 +30,29 @@ def next_id(url, coordinator):
     return int(result, 16)
 
 
-def create(url, sender, consumer, calldata, count, coordinator, batch=250):
+def create(url, sender, consumer, calldata, count, coordinator):
     """Sends `count` transactions `calldata` to `consumer` from the unlocked anvil account
-    `sender` and waits until the coordinator's id() has advanced by `count`."""
+    `sender`, one request at a time on one connection (anvil reorders the transactions of a
+    batch and then drops those queued behind a nonce gap), and waits until the coordinator's
+    id() has advanced by `count`."""
     start = next_id(url, coordinator)
-    nonce = int(call(url, "eth_getTransactionCount", [sender, "pending"]), 16)
-    sent = 0
-    while sent < count:
-        size = min(batch, count - sent)
-        payload = [{"jsonrpc": "2.0", "id": i, "method": "eth_sendTransaction",
-                    "params": [{"from": sender, "to": consumer, "data": calldata,
-                                "gas": hex(400000), "nonce": hex(nonce + sent + i)}]}
-                   for i in range(size)]
-        for reply in rpc(url, payload):
-            if "error" in reply:
-                raise SystemExit(f"eth_sendTransaction failed: {reply['error']}")
-        sent += size
+    parsed = urllib.parse.urlparse(url)
+    connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=120)
+    for i in range(count):
+        body = json.dumps({"jsonrpc": "2.0", "id": i, "method": "eth_sendTransaction",
+                           "params": [{"from": sender, "to": consumer, "data": calldata,
+                                       "gas": hex(400000)}]})
+        connection.request("POST", "/", body, {"Content-Type": "application/json"})
+        reply = json.loads(connection.getresponse().read())
+        if "error" in reply:
+            raise SystemExit(f"eth_sendTransaction failed: {reply['error']}")
+    connection.close()
     deadline = time.time() + 600
     while next_id(url, coordinator) < start + count:
         if time.time() > deadline:
             raise SystemExit("subscriptions were not all mined within 600 s")
+        # anvil's automine can leave a long burst pending; mining a block takes them all.
+        call(url, "evm_mine", [])
         time.sleep(0.2)
     return start, start + count - 1
 

@@ -29,10 +29,11 @@ rpc="http://127.0.0.1:$anvil_port"
 pids+=($!)
 for _ in $(seq 1 100); do "$tools/cast" block-number --rpc-url "$rpc" >/dev/null 2>&1 && break; sleep 0.1; done
 
-# anvil's default accounts: #1 is the node, #2 deploys, #3 creates subscriptions.
+# anvil's default accounts: #1 is the node, #2 deploys, #3 and #4 create subscriptions.
 deployer_key=0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a
 node_key=0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d
 sender=0x90F79bf6EB2c4f870365E785982E1f101E93b906
+second_sender=0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65  # #4, for the due subscriptions
 "$root/contracts/scripts/deploy.sh" --rpc-url "$rpc" --private-key "$deployer_key" \
   --fee-recipient 0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC --fee 0 \
   --out "$work/deploy.json" >"$work/deploy.log" 2>&1
@@ -70,6 +71,7 @@ JSON
 "$bin/inferd" run --config "$work/config.json" >"$work/inferd.out" 2>&1 &
 pids+=($!)
 sync_seconds=$($py "$root/bench/chain_bench.py" wait-synced "http://127.0.0.1:$node_port" "$last")
+echo "snapshot sync of $count subscriptions: $sync_seconds s" >&2
 
 # Blocks every second from now on, as on a live chain; intervals open 20 s after creation.
 "$tools/cast" rpc --rpc-url "$rpc" evm_setIntervalMining 1 >/dev/null
@@ -77,9 +79,10 @@ soon=$("$tools/cast" calldata "$signature" hello 1 20 1 false $zero 0 $zero $zer
 rows=()
 for due in 1 100 1000; do
   $py "$root/bench/chain_bench.py" snapshot "http://127.0.0.1:$node_port" "$work/before.json"
-  $py "$root/bench/chain_bench.py" create "$rpc" $sender "$consumer" "$soon" "$due" "$coordinator" >/dev/null
+  $py "$root/bench/chain_bench.py" create "$rpc" $second_sender "$consumer" "$soon" "$due" "$coordinator" >/dev/null
   read -r n mean p50 p95 < <($py "$root/bench/chain_bench.py" deliveries "http://127.0.0.1:$node_port" "$work/before.json" "$due")
   rows+=("| $due | $n | $mean | <= $p50 | <= $p95 |")
+  echo "due $due: $n broadcast, mean $mean s" >&2
 done
 
 echo "## Chain pipeline ($(date -u +%Y-%m-%d), $(nproc) vCPU $(lscpu | sed -n 's/^Model name: *//p'))"
