@@ -427,6 +427,15 @@ Awaitable<void> ChainProcessor::read_new_subscriptions(std::uint32_t first, std:
     const std::uint32_t stop = static_cast<std::uint32_t>(
         std::min<std::uint64_t>(end, static_cast<std::uint64_t>(start) + batch));
     auto subs = co_await read_batch(start, stop, block);
+    // Every created subscription has an owner. An empty record means the RPC node answered
+    // from a state without it (seen on anvil right after a block); read it again next round.
+    for (std::size_t i = 0; i < subs.size(); ++i) {
+      if (subs[i].owner.is_zero()) {
+        throw std::runtime_error("subscription " + std::to_string(start + i) +
+                                 " read as empty at block " + std::to_string(block) +
+                                 " although id() counts it; retrying");
+      }
+    }
     std::vector<std::pair<std::string, json>> records;
     for (std::size_t i = 0; i < subs.size(); ++i) {
       const std::uint32_t id = start + static_cast<std::uint32_t>(i);
