@@ -52,7 +52,7 @@ hello_consumer=$(jq -r .helloConsumer "$work/deploy.json")
 # A block every second from now on, as on a live chain.
 "$tools/cast" rpc --rpc-url "$rpc" evm_setIntervalMining 1 >/dev/null
 
-# The hello config with the chain enabled. HelloConsumer asks for container "hello-world".
+# The hello config with the chain enabled. HelloConsumer requests container "hello-world".
 config="$work/config.json"
 jq --arg rpc "$rpc" --arg registry "$registry" --arg key "$node_key" --arg data "$work" '
   .store.data_dir = $data | .log.path = ($data + "/inferd.log") |

@@ -200,10 +200,10 @@ Awaitable<std::pair<http::status, nlohmann::json>> RestApi::submit_delegated(
     nlohmann::json exact_body) {
   if (!config_.chain.enabled || !hooks_.delegated)
     co_return std::pair{http::status::forbidden, delegated_rejection()};
-  auto refusal = co_await hooks_.delegated(std::move(exact_body));
-  if (!refusal)
+  auto rejection = co_await hooks_.delegated(std::move(exact_body));
+  if (!rejection)
     co_return std::pair{http::status::ok, nlohmann::json::object()};
-  co_return std::pair{static_cast<http::status>(refusal->first), std::move(refusal->second)};
+  co_return std::pair{static_cast<http::status>(rejection->first), std::move(rejection->second)};
 }
 
 namespace {

@@ -42,9 +42,9 @@ struct ApiHooks {
   /// The chain pipeline's record of a subscription (GET /api/subscriptions/{id}); nullopt when
   /// the node does not know it. Unset when the chain is disabled.
   std::function<Awaitable<std::optional<nlohmann::json>>(std::uint32_t)> subscription;
-  /// Takes a delegated subscription request (the body parsed with big integers kept exact);
-  /// returns nullopt when accepted, else the HTTP status and JSON body of the refusal. Unset when
-  /// the chain is disabled.
+  /// Admits a delegated subscription request, whose body is parsed with big integers kept exact.
+  /// Returns nullopt when accepted, else the HTTP status and JSON body of the rejection. Unset
+  /// when the chain is disabled.
   std::function<Awaitable<std::optional<std::pair<int, nlohmann::json>>>(nlohmann::json)> delegated;
 };
 

@@ -1,7 +1,7 @@
 // What the chain pipeline keeps across restarts: the sync checkpoint and one record per
 // subscription (on-chain by id, delegated by owner and nonce), in table `chain_state` of a
-// SQLite file. The transaction journal decides whether a delivery was signed; these records let
-// a restart resume sync where it stopped and answer GET /api/subscriptions/{id}.
+// SQLite file. The transaction journal records whether a delivery was signed. These records let
+// a restart resume sync where it stopped and serve GET /api/subscriptions/{id}.
 #pragma once
 
 #include <filesystem>

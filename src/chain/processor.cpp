@@ -185,7 +185,8 @@ ChainProcessor::ChainProcessor(asio::any_io_executor executor, const infra::Node
     node_wallet_ = Address::from_hex(*payment).value();
   if (lookup_.max_length() < orchestrator.container_ids().size()) {
     log_->warn(
-        "container-set lookup holds selections of up to {} of {} containers; subscriptions naming "
+        "container-set lookup contains selections of up to {} of {} containers; subscriptions "
+        "naming "
         "longer chains are skipped",
         lookup_.max_length(), orchestrator.container_ids().size());
   }
@@ -197,35 +198,10 @@ ChainProcessor::~ChainProcessor() = default;
 // Start-up and the loop.
 
 Awaitable<void> ChainProcessor::start() {
+  // run_chain_checks has already checked the chain id, the registry's code, a non-zero
+  // coordinator and the payment wallet; this only reads what the pipeline needs.
   chain_id_ = parse_u64(co_await rpc_.call("eth_chainId"), "eth_chainId result");
-  if (config_.chain.chain_id && *config_.chain.chain_id != chain_id_) {
-    throw std::runtime_error("chain.chain_id is " + std::to_string(*config_.chain.chain_id) +
-                             " but the RPC node at chain.rpc_url serves chain " +
-                             std::to_string(chain_id_) + "; fix chain.rpc_url or chain.chain_id");
-  }
-  json code_params = json::array({registry_.to_checksum_hex(), "latest"});
-  auto code = co_await rpc_.call("eth_getCode", std::move(code_params));
-  if (!code.is_string() || code.get<std::string>().size() <= 2) {
-    throw std::runtime_error(
-        "chain.registry_address " + registry_.to_checksum_hex() +
-        " has no contract code on chain " + std::to_string(chain_id_) +
-        "; check the address and that chain.rpc_url points at the right chain");
-  }
   addresses_ = co_await client_.read_registry(registry_);
-  if (addresses_.coordinator.is_zero()) {
-    throw std::runtime_error("the registry " + registry_.to_checksum_hex() +
-                             " names the zero address as its coordinator; it is not deployed "
-                             "completely");
-  }
-  if (!node_wallet_.is_zero()) {
-    bool valid = co_await client_.is_valid_wallet(addresses_.wallet_factory, node_wallet_);
-    if (!valid) {
-      throw std::runtime_error("chain.wallet.payment_address " + node_wallet_.to_checksum_hex() +
-                               " is not a wallet of the WalletFactory " +
-                               addresses_.wallet_factory.to_checksum_hex() +
-                               "; create one with WalletFactory.createWallet");
-    }
-  }
 
   // Persisted progress and subscriptions.
   if (auto checkpoint = co_await state_.get("checkpoint")) {
@@ -233,7 +209,7 @@ Awaitable<void> ChainProcessor::start() {
     last_sub_id_ = checkpoint->value("sub_id", std::uint32_t{0});
     synced_once_ = last_block_ > 0;
     // State from another chain, or from a chain that was reset (a restarted anvil), would
-    // make the node skip or repeat work: refuse it instead.
+    // make the node skip or repeat work, so the node rejects it.
     const std::string saved_hash = checkpoint->value("block_hash", "");
     json params = json::array({quantity(last_block_), false});
     auto block = co_await rpc_.call("eth_getBlockByNumber", std::move(params));
@@ -427,8 +403,8 @@ Awaitable<void> ChainProcessor::read_new_subscriptions(std::uint32_t first, std:
     const std::uint32_t stop = static_cast<std::uint32_t>(
         std::min<std::uint64_t>(end, static_cast<std::uint64_t>(start) + batch));
     auto subs = co_await read_batch(start, stop, block);
-    // Every created subscription has an owner. An empty record means the RPC node answered
-    // from a state without it (seen on anvil right after a block); read it again next round.
+    // Every created subscription has an owner. An empty record means the RPC node read a state
+    // without it (seen on anvil right after a block), so the next round reads it again.
     for (std::size_t i = 0; i < subs.size(); ++i) {
       if (subs[i].owner.is_zero()) {
         throw std::runtime_error("subscription " + std::to_string(start + i) +
@@ -1017,8 +993,8 @@ Awaitable<void> ChainProcessor::deliver(std::string key, std::uint32_t interval,
   if (failure && reason.empty())
     reason = "delivery failed";
   if (transient && tracked->status == "active") {
-    // An RPC outage is not the subscription's fault: the attempt keeps its number (and its
-    // journal purpose) and is tried again once the chain answers.
+    // An RPC outage is not the subscription's fault, so the attempt keeps its number and journal
+    // purpose and is retried once the RPC node responds again.
     in_flight_.erase({key, interval});
     auto& d = tracked->deliveries[interval];
     d.outcome = "interrupted";  // the next try resumes this attempt and its journal purpose

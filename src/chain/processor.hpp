@@ -3,9 +3,9 @@
 //
 // All mutable state lives on one strand: the sync loop, every delivery coroutine and the REST
 // hooks run there, so no state is shared across threads. Exactly-once delivery rests on the
-// chain and the transaction journal, not on memory: before an interval is computed the node
-// asks the chain whether it already responded, and a delivery whose purpose is in the journal is
-// watched, never signed again.
+// chain and the transaction journal, not on memory. Before an interval is computed the node
+// reads whether it already responded, and a delivery whose purpose is in the journal is watched,
+// never signed again.
 #pragma once
 
 #include <chrono>
@@ -42,7 +42,7 @@ class ContainerLookup {
   /// The ids for `container_id`, or nullptr.
   const std::vector<std::string>* find(const core::Bytes32& container_id) const;
   std::size_t size() const { return table_.size(); }
-  /// The longest selection in the table.
+  /// The length of the longest selection in the table.
   std::size_t max_length() const { return max_length_; }
 
  private:
@@ -64,8 +64,8 @@ class ChainProcessor {
                  ChainState& state, infra::metrics::Registry& metrics);
   ~ChainProcessor();
 
-  /// Reads the registry and the persisted state. Throws with a clear message when the chain is
-  /// not what the configuration says (registry without code, zero coordinator).
+  /// Reads the registry's addresses and the persisted state. Call it after run_chain_checks.
+  /// Throws when the persisted state belongs to another chain, registry or chain history.
   Awaitable<void> start();
   /// Starts the sync and scheduling loop; returns at once.
   void run();

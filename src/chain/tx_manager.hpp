@@ -110,8 +110,8 @@ class TxManager {
   /// TxError. A transaction that is mined but reverts returns a receipt with success false.
   Awaitable<TxReceipt> send(TxRequest request);
 
-  /// When the journal holds a transaction for `purpose` (signed before a restart, perhaps),
-  /// watches it to its receipt and returns that; nullopt when nothing was signed for it.
+  /// Re-sends and watches the journalled transaction for `purpose` (one signed before a restart,
+  /// for example) and returns its receipt. Returns nullopt when nothing was signed for `purpose`.
   Awaitable<std::optional<TxReceipt>> resume(std::string purpose);
 
   /// Runs `request` through eth_call at the latest block; returns the decoded revert, or nullopt

@@ -164,7 +164,7 @@ TEST_F(TxManagerAnvilTest, SimulationDecodesCustomErrorAndSendsNothing) {
   EXPECT_EQ(nonce_on_chain(manager->address()), nonce_before) << "nothing was broadcast";
 }
 
-TEST_F(TxManagerAnvilTest, SkippedSimulationSendsWithTheGasCapAndReportsTheRevert) {
+TEST_F(TxManagerAnvilTest, SkippedSimulationUsesGasCap) {
   TxManagerOptions options;
   options.max_gas_limit = 200000;
   auto manager = make_manager(options);

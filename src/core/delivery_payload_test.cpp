@@ -29,7 +29,7 @@ TEST(DeliveryPayload, FiveKeysBecomeBytesPairs) {
   EXPECT_EQ(payload.value().proof, hex("dd"));
 }
 
-TEST(DeliveryPayload, OtherOutputIsPythonReprInTheContainersKeyOrder) {
+TEST(DeliveryPayload, OtherOutputIsOrderedPythonRepr) {
   const std::string body = R"({"zeta": true, "alpha": [1, 2.5, null], "text": "it's"})";
   auto payload = encode_delivery(nlohmann::json::parse(body), body);
   ASSERT_TRUE(payload) << payload.error().message;
@@ -39,7 +39,7 @@ TEST(DeliveryPayload, OtherOutputIsPythonReprInTheContainersKeyOrder) {
   EXPECT_EQ(decoded[0].as_string(), R"({'zeta': True, 'alpha': [1, 2.5, None], 'text': "it's"})");
 }
 
-TEST(DeliveryPayload, FourOfTheFiveKeysIsNotTheOnChainForm) {
+TEST(DeliveryPayload, FourKeysUseReprFallback) {
   const std::string body =
       R"({"raw_input": "aa", "processed_input": "", "raw_output": "bb", "processed_output": ""})";
   auto payload = encode_delivery(nlohmann::json::parse(body), body);
@@ -48,7 +48,7 @@ TEST(DeliveryPayload, FourOfTheFiveKeysIsNotTheOnChainForm) {
   EXPECT_EQ(decoded[0].as_string().substr(0, 15), "{'raw_input': '");
 }
 
-TEST(DeliveryPayload, NonHexValueIsAnErrorNamingTheKey) {
+TEST(DeliveryPayload, NonHexValueNamesKey) {
   nlohmann::json output = {{"raw_input", "zz"},
                            {"processed_input", ""},
                            {"raw_output", ""},

@@ -80,8 +80,8 @@ struct ChainConfig {
   /// max_gas_limit at the current gas price).
   std::uint32_t min_balance_deliveries = 10;
   /// Failed delivery attempts (container failure, reverted or unsendable transaction) after
-  /// which the node stops serving a subscription interval; a recurring subscription goes on
-  /// with its next interval.
+  /// which the node gives up a subscription interval. A recurring subscription goes on with its
+  /// next interval.
   std::uint32_t max_delivery_attempts = 3;
 };
 

@@ -36,7 +36,7 @@ constexpr const char* kShutdownReason = "node shut down before the job finished"
 constexpr double kMinimumStartupSeconds = 5.0;
 
 // The chain side of the node, built when chain.enabled is true. The transaction manager and
-// the processor need the chain id, so start() creates them once the RPC node answered.
+// the processor need the chain id, so start() creates them once the RPC node responds.
 struct ChainSide {
   ChainSide(const infra::NodeConfig& config, asio::any_io_executor executor,
             infra::metrics::Registry& metrics)
@@ -256,10 +256,16 @@ int run_node(const infra::NodeConfig& config) {
         co_return std::pair<int, nlohmann::json>{
             503, {{"error", "the chain pipeline is still starting; retry in a few seconds"}}};
       }
-      auto refusal = co_await chain_side->processor->submit_delegated(std::move(body));
-      if (!refusal)
+      auto rejection = co_await chain_side->processor->submit_delegated(std::move(body));
+      if (rejection) {
+        infra::logging::get_logger("api")->info(
+            "delegated subscription rejected status={} error=\"{}\" params={}", rejection->status,
+            rejection->body.value("error", ""),
+            rejection->body.value("params", nlohmann::json()).dump());
+      }
+      if (!rejection)
         co_return std::nullopt;
-      co_return std::pair<int, nlohmann::json>{refusal->status, std::move(refusal->body)};
+      co_return std::pair<int, nlohmann::json>{rejection->status, std::move(rejection->body)};
     };
     auto container_health = std::move(hooks.health);
     hooks.health = [&chain_side, container_health]() -> Awaitable<nlohmann::json> {

@@ -41,7 +41,7 @@ class StoppedProcess {
   bool stopped_ = true;
 };
 
-TEST_F(Outage, MinuteLongRpcOutageDelaysDeliveryAndLosesNothing) {
+TEST_F(Outage, MinuteOutageDeliversOnce) {
   const std::string container = containers().echo + "_outage";
   const Account& account = anvil_account(kRestartNodeIndex);
   json echo{{"id", container},
