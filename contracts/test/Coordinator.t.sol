@@ -7,7 +7,7 @@ import {InboxItem} from "../src/Inbox.sol";
 import {Delivery, RevertingConsumer} from "../src/examples/Consumers.sol";
 import {Allowlist} from "../src/pattern/Allowlist.sol";
 import {BaseConsumer} from "../src/consumer/Base.sol";
-import {ReentrancyGuard} from "solady/utils/ReentrancyGuard.sol";
+import {TransientReentrancyGuard} from "../src/utility/TransientReentrancyGuard.sol";
 
 /// @dev A consumer whose callback tries to deliver again from inside a delivery.
 contract ReenteringConsumer is BaseConsumer {
@@ -384,16 +384,54 @@ contract CoordinatorTest is Fixture {
         assertEq(coordinator.nodeResponded(keccak256(abi.encode(id, uint32(1), ALICE))), false);
     }
 
-    function testReentrancyGuardSlotIsPreset() public view {
+    function testFuzzCallbackGetsTheDeliveredBytes(bytes calldata input, bytes calldata output, bytes calldata proof)
+        public
+    {
+        uint32 id = _subscribe(1, 0, 1, false);
+        vm.prank(BOB);
+        coordinator.deliverCompute(id, 1, input, output, proof, address(0));
+        Delivery memory d = subscriptionConsumer.getDelivery(id, 1, 1);
+        assertTrue(d.received, "delivery recorded");
+        assertEq(d.node, BOB);
+        assertEq(d.input, input);
+        assertEq(d.output, output);
+        assertEq(d.proof, proof);
+        assertEq(d.containerId, bytes32(0));
+        assertEq(d.index, 0);
+    }
+
+    function testLazyCallbackGetsEmptyBytesAndTheInboxPosition() public {
+        uint32 id = _subscribe(1, 0, 1, true);
+        _deliver(ALICE, id, 1);
+        Delivery memory d = subscriptionConsumer.getDelivery(id, 1, 1);
+        assertEq(d.input.length + d.output.length + d.proof.length, 0);
+        assertEq(d.containerId, CONTAINER_ID);
+        assertEq(inbox.read(d.containerId, ALICE, d.index).output, OUTPUT);
+    }
+
+    function testDeliveryToAnOwnerWithoutCodeReverts() public {
+        uint32 id = _subscribe(1, 0, 1, false);
+        // The owner loses its code (as a self-destructed consumer would).
+        vm.etch(address(subscriptionConsumer), "");
+        vm.expectRevert(bytes(""));
+        _deliver(ALICE, id, 1);
+    }
+
+    function testReentrancyLockLeavesNoStorage() public {
+        uint32 first = callbackConsumer.requestCompute(CONTAINER, INPUT, 1, address(0), 0, address(0), address(0));
+        uint32 second = callbackConsumer.requestCompute(CONTAINER, INPUT, 1, address(0), 0, address(0), address(0));
+        // Two deliveries in one transaction: the lock taken by the first is released again.
+        _deliver(ALICE, first, 1);
+        _deliver(ALICE, second, 1);
+        assertTrue(coordinator.nodeResponded(keccak256(abi.encode(second, uint32(1), ALICE))), "second delivered");
         bytes32 flag = vm.load(address(coordinator), bytes32(uint256(0x929eee149b4bd21268)));
-        assertTrue(flag != bytes32(0), "guard slot initialised at construction");
-        assertTrue(flag != bytes32(uint256(uint160(address(coordinator)))), "guard unlocked");
+        assertEq(flag, bytes32(0), "lock kept in transient storage only");
     }
 
     function testCannotReenterDeliverCompute() public {
         ReenteringConsumer consumer = new ReenteringConsumer(address(registry));
         uint32 id = consumer.subscribe();
-        vm.expectRevert(ReentrancyGuard.Reentrancy.selector);
+        vm.expectRevert(TransientReentrancyGuard.Reentrancy.selector);
         _deliver(ALICE, id, 1);
     }
 }

@@ -69,6 +69,21 @@ contract PaymentsTest is Fixture {
         _deliverPaid(ALICE, id, 1, ALICE);
     }
 
+    function testKnownNodeWalletDoesNotAdmitOtherAddresses() public {
+        Wallet consumerWallet = _fundedWallet(USER, address(0), 2 ether, address(subscriptionConsumer));
+        Wallet nodeWallet = Wallet(payable(walletFactory.createWallet(ALICE)));
+        uint32 id = _subscribePaid(2, 60, address(0), 1 ether, address(consumerWallet), address(0));
+        _skip(60);
+        _deliverPaid(ALICE, id, 1, address(nodeWallet));
+        _skip(60);
+        // The coordinator remembers the factory's answer for nodeWallet only.
+        Wallet direct = Wallet(payable(_deploy("Wallet.sol:Wallet", abi.encode(registry, ALICE))));
+        vm.expectRevert(Coordinator.InvalidWallet.selector);
+        _deliverPaid(ALICE, id, 2, address(direct));
+        _deliverPaid(ALICE, id, 2, address(nodeWallet));
+        assertEq(address(nodeWallet).balance, 2 * (1 ether - 1 ether * 2 * uint256(FEE_BP) / 10_000));
+    }
+
     function testSubscriptionCannotBeFulfilledIfSpenderNoAllowance() public {
         Wallet consumerWallet = _fundedWallet(USER, address(0), 1 ether, address(0));
         Wallet nodeWallet = Wallet(payable(walletFactory.createWallet(ALICE)));
