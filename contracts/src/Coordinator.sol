@@ -458,11 +458,12 @@ contract Coordinator is TransientReentrancyGuard {
         assembly ("memory-safe") {
             let m := mload(0x40)
             mstore(m, shl(224, 0x0d67cfd9)) // cTransfer(address,address,address,uint256)
-            mstore(add(m, 0x04), spender)
-            mstore(add(m, 0x24), token)
-            mstore(add(m, 0x44), to)
+            // Inline assembly sees the unused high bits of narrow types as they are, so clear them.
+            mstore(add(m, 0x04), shr(96, shl(96, spender)))
+            mstore(add(m, 0x24), shr(96, shl(96, token)))
+            mstore(add(m, 0x44), shr(96, shl(96, to)))
             mstore(add(m, 0x64), amount)
-            if iszero(call(gas(), wallet, 0, m, 0x84, 0x00, 0x00)) {
+            if iszero(call(gas(), shr(96, shl(96, wallet)), 0, m, 0x84, 0x00, 0x00)) {
                 returndatacopy(m, 0x00, returndatasize())
                 revert(m, returndatasize())
             }
@@ -495,9 +496,9 @@ contract Coordinator is TransientReentrancyGuard {
             let m := mload(0x40)
             mstore(m, shl(224, 0x7a411a8d)) // rawReceiveCompute(uint32,...,bytes32,uint256)
             let args := add(m, 0x04)
-            mstore(args, subscriptionId)
-            mstore(add(args, 0x20), interval)
-            mstore(add(args, 0x40), redundancy)
+            mstore(args, and(subscriptionId, 0xffffffff))
+            mstore(add(args, 0x20), and(interval, 0xffffffff))
+            mstore(add(args, 0x40), and(redundancy, 0xffff))
             mstore(add(args, 0x60), caller())
             mstore(add(args, 0xe0), containerId)
             mstore(add(args, 0x100), index)
@@ -505,6 +506,7 @@ contract Coordinator is TransientReentrancyGuard {
             p := tail(args, add(args, 0x80), p, input.offset, input.length)
             p := tail(args, add(args, 0xa0), p, output.offset, output.length)
             p := tail(args, add(args, 0xc0), p, proof.offset, proof.length)
+            owner := shr(96, shl(96, owner))
             if iszero(extcodesize(owner)) { revert(0x00, 0x00) }
             if iszero(call(gas(), owner, 0, m, sub(p, m), 0x00, 0x00)) {
                 returndatacopy(m, 0x00, returndatasize())

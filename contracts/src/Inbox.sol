@@ -95,7 +95,7 @@ contract Inbox is Coordinated {
         assembly ("memory-safe") {
             let m := mload(0x40)
             mstore(m, containerId)
-            mstore(add(m, 0x20), node)
+            mstore(add(m, 0x20), shr(96, shl(96, node)))
             mstore(add(m, 0x40), index)
             let base := keccak256(m, 0x60)
             sstore(base, header)
