@@ -51,15 +51,18 @@ std::string excerpt(std::string_view text, std::size_t max_bytes) {
   return std::string(text.substr(0, max_bytes)) + "...";
 }
 
-nlohmann::json make_envelope(const JobSpec& job, std::size_t index, nlohmann::json data) {
+std::string make_envelope(const JobSpec& job, std::size_t index, const nlohmann::json& data,
+                          bool streaming) {
   bool first = index == 0;
   bool last = index + 1 == job.containers.size();
-  nlohmann::json envelope = nlohmann::json::object();
-  envelope["source"] = static_cast<int>(first ? job.source : JobLocation::kOffchain);
-  envelope["destination"] = static_cast<int>(last ? job.destination : JobLocation::kOffchain);
-  envelope["data"] = std::move(data);
-  envelope["requires_proof"] = job.requires_proof;
-  return envelope;
+  int source = static_cast<int>(first ? job.source : JobLocation::kOffchain);
+  int destination = static_cast<int>(last ? job.destination : JobLocation::kOffchain);
+  std::string body = fmt::format(R"({{"source":{},"destination":{},"data":)", source, destination);
+  body += data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (!streaming)
+    body += job.requires_proof ? R"(,"requires_proof":true)" : R"(,"requires_proof":false)";
+  body += '}';
+  return body;
 }
 
 Orchestrator::Orchestrator(asio::any_io_executor executor, infra::HttpClient& client,
@@ -115,16 +118,16 @@ bool Orchestrator::has_capacity(const std::vector<std::string>& ids) const {
 }
 
 Awaitable<store::ContainerResult> Orchestrator::call(const ServiceEndpoint& endpoint,
-                                                     nlohmann::json envelope) {
+                                                     std::string envelope, bool onchain) {
   auto started = Clock::now();
-  auto result = co_await call_once(endpoint, std::move(envelope));
+  auto result = co_await call_once(endpoint, std::move(envelope), onchain);
   endpoint.call_seconds->observe(std::chrono::duration<double>(Clock::now() - started).count());
   (result.error ? endpoint.calls_failed : endpoint.calls_succeeded)->inc();
   co_return result;
 }
 
 Awaitable<store::ContainerResult> Orchestrator::call_once(const ServiceEndpoint& endpoint,
-                                                          nlohmann::json envelope) {
+                                                          std::string envelope, bool onchain) {
   const std::string& id = endpoint.config.id;
   infra::ConcurrencyLimiter::Permit permit;
   try {
@@ -140,8 +143,8 @@ Awaitable<store::ContainerResult> Orchestrator::call_once(const ServiceEndpoint&
   infra::ClientRequest request;
   request.method = http::verb::post;
   request.content_type = "application/json";
-  request.body = envelope.dump();
-  const bool keep_raw_body = envelope.value("destination", -1) == 0;
+  request.body = std::move(envelope);
+  const bool keep_raw_body = onchain;
   if (!endpoint.config.bearer.empty()) {
     request.headers.emplace_back("Authorization", "Bearer " + endpoint.config.bearer);
   }
@@ -206,7 +209,9 @@ Awaitable<std::vector<store::ContainerResult>> Orchestrator::run_chain(JobSpec j
                                      "container " + job.containers[index] + " is not configured"));
       break;
     }
-    auto result = co_await call(*endpoint, make_envelope(job, index, std::move(data)));
+    bool onchain = index + 1 == job.containers.size() && job.destination == JobLocation::kOnchain;
+    auto envelope = make_envelope(job, index, data);
+    auto result = co_await call(*endpoint, std::move(envelope), onchain);
     bool failed = result.error.has_value();
     if (!failed)
       data = *result.output;
@@ -283,7 +288,7 @@ Awaitable<std::vector<store::ContainerResult>> Orchestrator::run_stream(JobSpec 
     infra::ClientRequest request;
     request.method = http::verb::post;
     request.content_type = "application/json";
-    request.body = make_envelope(job, 0, job.data).dump();
+    request.body = make_envelope(job, 0, job.data, true);
     if (!endpoint->config.bearer.empty()) {
       request.headers.emplace_back("Authorization", "Bearer " + endpoint->config.bearer);
     }

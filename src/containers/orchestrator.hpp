@@ -93,9 +93,12 @@ class Orchestrator {
   std::size_t in_flight() const { return in_flight_.load(); }
 
  private:
-  Awaitable<store::ContainerResult> call(const ServiceEndpoint& endpoint, nlohmann::json envelope);
-  Awaitable<store::ContainerResult> call_once(const ServiceEndpoint& endpoint,
-                                              nlohmann::json envelope);
+  // `envelope` is the request body. `onchain` marks a call whose output goes on-chain, for which
+  // the container's raw body is kept.
+  Awaitable<store::ContainerResult> call(const ServiceEndpoint& endpoint, std::string envelope,
+                                         bool onchain);
+  Awaitable<store::ContainerResult> call_once(const ServiceEndpoint& endpoint, std::string envelope,
+                                              bool onchain);
   /// Waits for a managed container's readiness; returns an error message when it is not ready.
   Awaitable<std::optional<std::string>> await_ready(const ServiceEndpoint& endpoint,
                                                     std::chrono::steady_clock::time_point deadline);
@@ -113,8 +116,11 @@ class Orchestrator {
   infra::metrics::Counter& jobs_failed_;
 };
 
-/// Builds the envelope sent to container `index` of `job` (0-based) with the given data.
-nlohmann::json make_envelope(const JobSpec& job, std::size_t index, nlohmann::json data);
+/// Serializes the envelope sent to container `index` of `job` (0-based) with the given data. The
+/// keys come in the reference node's order (source, destination, data, requires_proof), because a
+/// container may echo its input. Streaming calls carry no requires_proof, as in the reference.
+std::string make_envelope(const JobSpec& job, std::size_t index, const nlohmann::json& data,
+                          bool streaming = false);
 
 /// At most `max_bytes` of `text`, with "..." appended when it was cut.
 std::string excerpt(std::string_view text, std::size_t max_bytes = 256);

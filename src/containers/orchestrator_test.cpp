@@ -123,9 +123,30 @@ TEST(Envelope, SingleContainerKeepsJobLocations) {
   job.containers = {"only"};
   job.source = JobLocation::kOffchain;
   job.destination = JobLocation::kStream;
-  auto envelope = make_envelope(job, 0, json::object());
+  auto envelope = json::parse(make_envelope(job, 0, json::object()));
   EXPECT_EQ(envelope["source"], 1);
   EXPECT_EQ(envelope["destination"], 2);
+}
+
+TEST(Envelope, KeysComeInTheReferenceOrder) {
+  JobSpec job;
+  job.containers = {"first", "second"};
+  job.source = JobLocation::kOnchain;
+  job.destination = JobLocation::kOnchain;
+  job.requires_proof = true;
+  EXPECT_EQ(make_envelope(job, 0, "00ff"),
+            R"({"source":0,"destination":1,"data":"00ff","requires_proof":true})");
+  EXPECT_EQ(make_envelope(job, 1, json{{"b", 1}}),
+            R"({"source":1,"destination":0,"data":{"b":1},"requires_proof":true})");
+}
+
+TEST(Envelope, StreamingCallsOmitRequiresProof) {
+  JobSpec job;
+  job.containers = {"only"};
+  job.source = JobLocation::kOffchain;
+  job.destination = JobLocation::kStream;
+  EXPECT_EQ(make_envelope(job, 0, json::object(), true),
+            R"({"source":1,"destination":2,"data":{}})");
 }
 
 TEST(Excerpt, CutsLongBodies) {
