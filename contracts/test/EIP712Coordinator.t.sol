@@ -14,53 +14,6 @@ contract VectorSigner {
 }
 
 contract EIP712CoordinatorTest is Fixture {
-    bytes32 private constant DOMAIN_TYPEHASH =
-        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
-    bytes32 private constant SUB_TYPEHASH = keccak256(
-        "Subscription(address owner,uint32 activeAt,uint32 period,uint32 frequency,uint16 redundancy,bytes32 containerId,bool lazy,address verifier,uint256 paymentAmount,address paymentToken,address wallet)"
-    );
-    bytes32 private constant DELEGATE_TYPEHASH = keccak256(
-        "DelegateSubscription(uint32 nonce,uint32 expiry,Subscription sub)Subscription(address owner,uint32 activeAt,uint32 period,uint32 frequency,uint16 redundancy,bytes32 containerId,bool lazy,address verifier,uint256 paymentAmount,address paymentToken,address wallet)"
-    );
-
-    // ---- independent hashing (cross-checks the contract) ---------------------------------------
-
-    function _subHash(Subscription memory sub) internal pure returns (bytes32) {
-        return keccak256(
-            abi.encode(
-                SUB_TYPEHASH,
-                sub.owner,
-                sub.activeAt,
-                sub.period,
-                sub.frequency,
-                sub.redundancy,
-                sub.containerId,
-                sub.lazy,
-                sub.verifier,
-                sub.paymentAmount,
-                sub.paymentToken,
-                sub.wallet
-            )
-        );
-    }
-
-    function _separator(address verifyingContract) internal view returns (bytes32) {
-        return keccak256(
-            abi.encode(
-                DOMAIN_TYPEHASH, keccak256("InfernetCoordinator"), keccak256("1"), block.chainid, verifyingContract
-            )
-        );
-    }
-
-    function _digest(address verifyingContract, uint32 nonce, uint32 expiry, Subscription memory sub)
-        internal
-        view
-        returns (bytes32)
-    {
-        bytes32 structHash = keccak256(abi.encode(DELEGATE_TYPEHASH, nonce, expiry, _subHash(sub)));
-        return keccak256(abi.encodePacked(hex"1901", _separator(verifyingContract), structHash));
-    }
-
     function _sub(uint32 frequency, uint32 period, uint16 redundancy, bool lazy) internal view returns (Subscription memory sub) {
         sub.owner = address(delegatedConsumer);
         sub.activeAt = uint32(now_);

@@ -84,14 +84,6 @@ contract CalldataRecorder {
 contract ExactEncodingTest is Fixture {
     string internal constant RAW_RECEIVE =
         "rawReceiveCompute(uint32,uint32,uint16,address,bytes,bytes,bytes,bytes32,uint256)";
-    bytes32 internal constant DOMAIN_TYPEHASH =
-        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
-    bytes32 internal constant SUB_TYPEHASH = keccak256(
-        "Subscription(address owner,uint32 activeAt,uint32 period,uint32 frequency,uint16 redundancy,bytes32 containerId,bool lazy,address verifier,uint256 paymentAmount,address paymentToken,address wallet)"
-    );
-    bytes32 internal constant DELEGATE_TYPEHASH = keccak256(
-        "DelegateSubscription(uint32 nonce,uint32 expiry,Subscription sub)Subscription(address owner,uint32 activeAt,uint32 period,uint32 frequency,uint16 redundancy,bytes32 containerId,bool lazy,address verifier,uint256 paymentAmount,address paymentToken,address wallet)"
-    );
 
     CalldataRecorder internal recorder;
 
@@ -184,32 +176,6 @@ contract ExactEncodingTest is Fixture {
         return abi.encodeWithSignature(
             RAW_RECEIVE, subscriptionId, interval, redundancy, node, input, output, proof, containerId, index
         );
-    }
-
-    function _digest(uint32 nonce, uint32 expiry, Subscription memory sub) internal view returns (bytes32) {
-        bytes32 subHash = keccak256(
-            abi.encode(
-                SUB_TYPEHASH,
-                sub.owner,
-                sub.activeAt,
-                sub.period,
-                sub.frequency,
-                sub.redundancy,
-                sub.containerId,
-                sub.lazy,
-                sub.verifier,
-                sub.paymentAmount,
-                sub.paymentToken,
-                sub.wallet
-            )
-        );
-        bytes32 separator = keccak256(
-            abi.encode(
-                DOMAIN_TYPEHASH, keccak256("InfernetCoordinator"), keccak256("1"), block.chainid, address(coordinator)
-            )
-        );
-        bytes32 structHash = keccak256(abi.encode(DELEGATE_TYPEHASH, nonce, expiry, subHash));
-        return keccak256(abi.encodePacked(hex"1901", separator, structHash));
     }
 
     function _rawSubscription(uint32 subscriptionId) internal view returns (bytes memory raw) {
@@ -426,7 +392,7 @@ contract ExactEncodingTest is Fixture {
         sub.redundancy = 1;
         sub.containerId = CONTAINER_ID;
         uint32 expiry = uint32(now_ + 100);
-        (uint8 v, bytes32 r, bytes32 s) = vm.sign(DELEGATEE_KEY, _digest(7, expiry, sub));
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(DELEGATEE_KEY, _digest(address(coordinator), 7, expiry, sub));
         recorder.setMode(
             3,
             abi.encodeCall(
@@ -515,7 +481,7 @@ contract ExactEncodingTest is Fixture {
         sub.frequency = uint32(bound(sub.frequency, 1, type(uint32).max));
         sub.redundancy = uint16(bound(sub.redundancy, 1, type(uint16).max));
         uint32 expiry = uint32(now_ + 100);
-        (uint8 v, bytes32 r, bytes32 s) = vm.sign(DELEGATEE_KEY, _digest(nonce, expiry, sub));
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(DELEGATEE_KEY, _digest(address(coordinator), nonce, expiry, sub));
         uint32 id = coordinator.createSubscriptionDelegatee(nonce, expiry, sub, v, r, s);
         vm.assertEq(_rawSubscription(id), abi.encode(sub), "delegated getSubscription differs from the signed fields");
     }
@@ -589,7 +555,7 @@ contract ExactEncodingTest is Fixture {
         sub.redundancy = 1;
         sub.containerId = CONTAINER_ID;
         uint32 expiry = uint32(now_ + 100);
-        (uint8 v, bytes32 r, bytes32 s) = vm.sign(DELEGATEE_KEY, _digest(1, expiry, sub));
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(DELEGATEE_KEY, _digest(address(coordinator), 1, expiry, sub));
         bytes memory data = abi.encodeCall(coordinator.createSubscriptionDelegatee, (1, expiry, sub, v, r, s));
         // Head: selector, nonce, expiry, then the 11 static struct fields inline.
         data[4 + 32 * (2 + field) + byteIndex] = value;
@@ -639,7 +605,7 @@ contract ExactEncodingTest is Fixture {
         sub.containerId = containerId;
         sub.lazy = true;
         uint32 expiry = uint32(now_ + 100);
-        (uint8 v, bytes32 r, bytes32 s) = vm.sign(DELEGATEE_KEY, _digest(3, expiry, sub));
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(DELEGATEE_KEY, _digest(address(coordinator), 3, expiry, sub));
         vm.prank(CHARLIE);
         coordinator.deliverComputeDelegatee(3, expiry, sub, v, r, s, 1, INPUT, output, PROOF, address(0));
         uint32 id = coordinator.id() - 1;

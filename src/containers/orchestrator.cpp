@@ -144,7 +144,6 @@ Awaitable<store::ContainerResult> Orchestrator::call_once(const ServiceEndpoint&
   request.method = http::verb::post;
   request.content_type = "application/json";
   request.body = std::move(envelope);
-  const bool keep_raw_body = onchain;
   if (!endpoint.config.bearer.empty()) {
     request.headers.emplace_back("Authorization", "Bearer " + endpoint.config.bearer);
   }
@@ -181,7 +180,7 @@ Awaitable<store::ContainerResult> Orchestrator::call_once(const ServiceEndpoint&
                            "container " + id + " answered invalid JSON: " + excerpt(response.body));
   }
   store::ContainerResult result{id, std::move(output), std::nullopt};
-  if (keep_raw_body)
+  if (onchain)
     result.raw_body = std::move(response.body);
   co_return result;
 }

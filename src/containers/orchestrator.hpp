@@ -93,8 +93,8 @@ class Orchestrator {
   std::size_t in_flight() const { return in_flight_.load(); }
 
  private:
-  // `envelope` is the request body. `onchain` marks a call whose output goes on-chain, for which
-  // the container's raw body is kept.
+  // `envelope` is the request body. `onchain` marks a call whose output goes on-chain, so the
+  // container's raw body is kept.
   Awaitable<store::ContainerResult> call(const ServiceEndpoint& endpoint, std::string envelope,
                                          bool onchain);
   Awaitable<store::ContainerResult> call_once(const ServiceEndpoint& endpoint, std::string envelope,
@@ -116,9 +116,8 @@ class Orchestrator {
   infra::metrics::Counter& jobs_failed_;
 };
 
-/// Serializes the envelope sent to container `index` of `job` (0-based) with the given data. The
-/// keys come in the reference node's order (source, destination, data, requires_proof), because a
-/// container may echo its input. Streaming calls carry no requires_proof, as in the reference.
+/// Serializes the envelope for container `index` of `job` (0-based), keys in the reference node's
+/// order because a container may echo its input. Streaming calls carry no requires_proof.
 std::string make_envelope(const JobSpec& job, std::size_t index, const nlohmann::json& data,
                           bool streaming = false);
 

@@ -186,4 +186,51 @@ abstract contract Fixture is Test {
     function _subscriptionAt(uint32 id) internal view returns (Subscription memory) {
         return coordinator.getSubscription(id);
     }
+
+    // ---- EIP-712 hashing of delegated subscriptions, independent of the contract ----------------
+
+    bytes32 internal constant DOMAIN_TYPEHASH =
+        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
+    bytes32 internal constant SUB_TYPEHASH = keccak256(
+        "Subscription(address owner,uint32 activeAt,uint32 period,uint32 frequency,uint16 redundancy,bytes32 containerId,bool lazy,address verifier,uint256 paymentAmount,address paymentToken,address wallet)"
+    );
+    bytes32 internal constant DELEGATE_TYPEHASH = keccak256(
+        "DelegateSubscription(uint32 nonce,uint32 expiry,Subscription sub)Subscription(address owner,uint32 activeAt,uint32 period,uint32 frequency,uint16 redundancy,bytes32 containerId,bool lazy,address verifier,uint256 paymentAmount,address paymentToken,address wallet)"
+    );
+
+    function _subHash(Subscription memory sub) internal pure returns (bytes32) {
+        return keccak256(
+            abi.encode(
+                SUB_TYPEHASH,
+                sub.owner,
+                sub.activeAt,
+                sub.period,
+                sub.frequency,
+                sub.redundancy,
+                sub.containerId,
+                sub.lazy,
+                sub.verifier,
+                sub.paymentAmount,
+                sub.paymentToken,
+                sub.wallet
+            )
+        );
+    }
+
+    function _separator(address verifyingContract) internal view returns (bytes32) {
+        return keccak256(
+            abi.encode(
+                DOMAIN_TYPEHASH, keccak256("InfernetCoordinator"), keccak256("1"), block.chainid, verifyingContract
+            )
+        );
+    }
+
+    function _digest(address verifyingContract, uint32 nonce, uint32 expiry, Subscription memory sub)
+        internal
+        view
+        returns (bytes32)
+    {
+        bytes32 structHash = keccak256(abi.encode(DELEGATE_TYPEHASH, nonce, expiry, _subHash(sub)));
+        return keccak256(abi.encodePacked(hex"1901", _separator(verifyingContract), structHash));
+    }
 }
